@@ -1,0 +1,610 @@
+package dev.inferscope.core;
+
+import static dev.inferscope.core.InferenceAttributes.*;
+
+import dev.inferscope.core.internal.CallMeters;
+import dev.inferscope.core.internal.RequestLogWriter;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapSetter;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The telemetry of one inference call, from {@link InferenceTelemetry#start} to {@link #end()}.
+ *
+ * <p>Clients measure and report here: phases, server timing, chunk arrivals, token counts, response
+ * attributes. {@link #end()} (or {@link #end(Throwable)}, {@link #cancel()}) turns them into the span,
+ * the meters, the sampled JSON log line and the GPU snapshot, exactly once: later calls to any
+ * {@code end} method do nothing. Recording methods are thread-safe, cheap and never throw; once the call
+ * has ended they are ignored.
+ */
+public final class Call {
+  private static final Logger LOG = LoggerFactory.getLogger(Call.class);
+  private static final Phase[] PHASES = Phase.values();
+
+  private final InferenceTelemetry telemetry;
+  private final CallDescriptor descriptor;
+  private final InferenceClock clock;
+  private final Span span;
+  private final Context context;
+  private final long startNanos;
+  private final long startEpochNanos;
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final CallMeters.@Nullable Active active;
+
+  // Guarded by this.
+  private final long[] phaseNanos = new long[PHASES.length];
+  private final boolean[] phaseSet = new boolean[PHASES.length];
+  private ServerTimingSource serverTimingSource = ServerTimingSource.NONE;
+  private long chunks;
+  private long lastChunkNanos;
+  private long inputTokens = -1;
+  private long outputTokens = -1;
+  private long requestBytes;
+  private long responseBytes = -1;
+  private long batchSize;
+  private int attempts = 1;
+  private double confidence = Double.NaN;
+  private @Nullable String modelVersion;
+  private @Nullable String responseModel;
+  private @Nullable String responseId;
+  private @Nullable List<String> finishReasons;
+  private int grpcStatusCode = -1;
+  private int httpStatusCode = -1;
+
+  Call(InferenceTelemetry telemetry, CallDescriptor descriptor) {
+    this.telemetry = telemetry;
+    this.descriptor = descriptor;
+    this.clock = telemetry.clock();
+    this.requestBytes = descriptor.requestBytes();
+    this.batchSize = descriptor.batchSize();
+    this.modelVersion = descriptor.modelVersion();
+    this.startNanos = clock.nanoTime();
+    this.startEpochNanos = clock.epochNanos();
+    Context parent = Context.current();
+    SpanBuilder sb = telemetry.tracer()
+        .spanBuilder(descriptor.spanName())
+        .setSpanKind(SpanKind.CLIENT)
+        .setParent(parent)
+        .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS)
+        .setAllAttributes(startAttributes(descriptor));
+    this.span = sb.startSpan();
+    this.context = parent.with(span);
+    CallMeters meters = telemetry.meters();
+    this.active = meters == null ? null : meters.active(descriptor);
+    if (active != null) {
+      active.increment();
+    }
+  }
+
+  private static Attributes startAttributes(CallDescriptor d) {
+    AttributesBuilder a = Attributes.builder()
+        .put(INFERENCE_SYSTEM, d.system().value())
+        .put(MODEL_NAME, d.model())
+        .put(ENDPOINT, d.endpoint());
+    putIfNotNull(a, MODEL_VERSION, d.modelVersion());
+    putIfNotNull(a, REQUEST_ID, d.requestId());
+    putIfNotNull(a, SERVER_ADDRESS, d.serverAddress());
+    if (d.serverPort() > 0) {
+      a.put(SERVER_PORT, d.serverPort());
+    }
+    if (d.rpcService() != null) {
+      a.put(RPC_SYSTEM, "grpc");
+      a.put(RPC_SERVICE, d.rpcService());
+      putIfNotNull(a, RPC_METHOD, d.rpcMethod());
+    }
+    putIfNotNull(a, HTTP_REQUEST_METHOD, d.httpMethod());
+    putIfNotNull(a, URL_FULL, d.urlFull());
+    putIfNotNull(a, EXPERIMENT, d.experiment());
+    putIfNotNull(a, VARIANT, d.variant());
+    if (d.genAi()) {
+      a.put(GEN_AI_OPERATION_NAME, d.operation());
+      a.put(GEN_AI_PROVIDER_NAME, d.system().value());
+      a.put(GEN_AI_REQUEST_MODEL, d.model());
+      if (d.maxTokens() != null) {
+        a.put(GEN_AI_REQUEST_MAX_TOKENS, d.maxTokens());
+      }
+      if (d.temperature() != null) {
+        a.put(GEN_AI_REQUEST_TEMPERATURE, d.temperature());
+      }
+      if (d.topP() != null) {
+        a.put(GEN_AI_REQUEST_TOP_P, d.topP());
+      }
+    }
+    return a.build();
+  }
+
+  private static void putIfNotNull(AttributesBuilder a, io.opentelemetry.api.common.AttributeKey<String> k,
+      @Nullable String v) {
+    if (v != null) {
+      a.put(k, v);
+    }
+  }
+
+  /** What this call is. */
+  public CallDescriptor descriptor() {
+    return descriptor;
+  }
+
+  /** The OpenTelemetry context holding this call's span: the parent of anything the call does. */
+  public Context context() {
+    return context;
+  }
+
+  /** Makes this call's span current on this thread; close the scope on the same thread. */
+  public Scope makeCurrent() {
+    return context.makeCurrent();
+  }
+
+  /** The trace context of the call's span (for correlation; never use it to build telemetry). */
+  public SpanContext spanContext() {
+    return span.getSpanContext();
+  }
+
+  /** The clock this call measures with. */
+  public InferenceClock clock() {
+    return clock;
+  }
+
+  /** When the call started, on the clock's {@link InferenceClock#nanoTime()}. */
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** Nanoseconds since the call started. */
+  public long elapsedNanos() {
+    return clock.nanoTime() - startNanos;
+  }
+
+  /**
+   * Injects the call's trace context (W3C {@code traceparent}, and whatever else the configured
+   * propagators write) into an outgoing carrier: gRPC {@code Metadata}, HTTP headers, a map.
+   */
+  public <C> void inject(C carrier, TextMapSetter<C> setter) {
+    telemetry.openTelemetry().getPropagators().getTextMapPropagator().inject(context, carrier, setter);
+  }
+
+  /** The propagation headers of this call as a fresh map (for HTTP clients that take a map). */
+  public Map<String, String> propagationHeaders() {
+    Map<String, String> headers = new LinkedHashMap<>(4);
+    inject(headers, MapSetter.INSTANCE);
+    return headers;
+  }
+
+  /** Adds {@code nanos} to a measured phase. {@link Phase#NETWORK} is derived and cannot be recorded. */
+  public void recordPhase(Phase phase, long nanos) {
+    if (phase == Phase.NETWORK || nanos < 0) {
+      return;
+    }
+    synchronized (this) {
+      phaseNanos[phase.ordinal()] += nanos;
+      phaseSet[phase.ordinal()] = true;
+    }
+  }
+
+  /** Records the server's own queue and compute time for this call. Negative values mean unknown. */
+  public void serverTiming(long queueNanos, long computeNanos, ServerTimingSource source) {
+    synchronized (this) {
+      if (queueNanos >= 0) {
+        phaseNanos[Phase.SERVER_QUEUE.ordinal()] = queueNanos;
+        phaseSet[Phase.SERVER_QUEUE.ordinal()] = true;
+      }
+      if (computeNanos >= 0) {
+        phaseNanos[Phase.SERVER_COMPUTE.ordinal()] = computeNanos;
+        phaseSet[Phase.SERVER_COMPUTE.ordinal()] = true;
+      }
+      serverTimingSource = source;
+    }
+  }
+
+  /**
+   * Streaming: a chunk has just arrived. Call it at arrival, before parsing. The first call records
+   * {@link Phase#TIME_TO_FIRST_TOKEN}; each later one adds the gap since the previous chunk to
+   * {@link Phase#DECODE} and to the time-per-output-chunk meter.
+   */
+  public void onChunk() {
+    long now = clock.nanoTime();
+    long gap;
+    synchronized (this) {
+      if (ended.get()) {
+        return;
+      }
+      if (chunks == 0) {
+        phaseNanos[Phase.TIME_TO_FIRST_TOKEN.ordinal()] = now - startNanos;
+        phaseSet[Phase.TIME_TO_FIRST_TOKEN.ordinal()] = true;
+        gap = -1;
+      } else {
+        gap = now - lastChunkNanos;
+        phaseNanos[Phase.DECODE.ordinal()] += gap;
+        phaseSet[Phase.DECODE.ordinal()] = true;
+      }
+      chunks++;
+      lastChunkNanos = now;
+    }
+    CallMeters meters = telemetry.meters();
+    if (gap >= 0 && meters != null && descriptor.genAi()) {
+      meters.chunkGap(descriptor, gap);
+    }
+  }
+
+  /** Chunks received so far. */
+  public synchronized long chunks() {
+    return chunks;
+  }
+
+  /** Whether a stream has delivered data: from then on the call is never retried. */
+  public synchronized boolean dataDelivered() {
+    return chunks > 0;
+  }
+
+  /** Token usage; pass -1 for an unknown count. */
+  public synchronized void tokens(long input, long output) {
+    if (input >= 0) {
+      this.inputTokens = input;
+    }
+    if (output >= 0) {
+      this.outputTokens = output;
+    }
+  }
+
+  public synchronized void modelVersion(@Nullable String version) {
+    if (version != null && !version.isEmpty()) {
+      this.modelVersion = version;
+    }
+  }
+
+  public synchronized void responseModel(@Nullable String model) {
+    this.responseModel = model;
+  }
+
+  public synchronized void responseId(@Nullable String id) {
+    this.responseId = id;
+  }
+
+  public synchronized void finishReasons(@Nullable List<String> reasons) {
+    this.finishReasons = reasons == null ? null : List.copyOf(reasons);
+  }
+
+  public synchronized void requestBytes(long bytes) {
+    this.requestBytes = bytes;
+  }
+
+  public synchronized void responseBytes(long bytes) {
+    this.responseBytes = bytes;
+  }
+
+  public synchronized void batchSize(long size) {
+    this.batchSize = size;
+  }
+
+  public synchronized void grpcStatusCode(int code) {
+    this.grpcStatusCode = code;
+  }
+
+  public synchronized void httpStatusCode(int code) {
+    this.httpStatusCode = code;
+  }
+
+  /** Records the number of attempts made so far (the resilience policy does this). */
+  public synchronized void attempts(int attempts) {
+    this.attempts = attempts;
+  }
+
+  public synchronized int attempts() {
+    return attempts;
+  }
+
+  /**
+   * The model's confidence in its prediction (0..1). Low-confidence calls are always logged. The value
+   * itself is not logged.
+   */
+  public synchronized void confidence(double confidence) {
+    this.confidence = confidence;
+  }
+
+  /** Whether the call has ended. */
+  public boolean isEnded() {
+    return ended.get();
+  }
+
+  /**
+   * Runs a non-streaming call's attempts under {@code policy} (bulkhead, circuit breaker, retries within
+   * {@code deadline}) and ends this call with the outcome.
+   *
+   * @throws InferenceException on failure, after the call has ended with it
+   */
+  public <T> T execute(ResiliencePolicy policy, @Nullable Deadline deadline, ResiliencePolicy.Attempt<T> attempt) {
+    try {
+      T result = policy.execute(this, deadline, attempt);
+      end();
+      return result;
+    } catch (InferenceException e) {
+      end(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Async form of {@link #execute}: the returned future completes with the result or an
+   * {@link InferenceException}; cancelling it cancels the attempt in flight and ends the call as
+   * {@link ErrorType#CANCELLED}.
+   */
+  public <T> CompletableFuture<T> executeAsync(
+      ResiliencePolicy policy, @Nullable Deadline deadline, ResiliencePolicy.AsyncAttempt<T> attempt) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    CompletableFuture<T> inner = policy.executeAsync(this, deadline, attempt);
+    inner.whenComplete((r, t) -> {
+      if (t == null) {
+        end();
+        out.complete(r);
+      } else {
+        InferenceException e = InferenceException.from(t);
+        end(e);
+        out.completeExceptionally(e);
+      }
+    });
+    out.whenComplete((r, t) -> {
+      if (out.isCancelled()) {
+        inner.cancel(true);
+        cancel();
+      }
+    });
+    return out;
+  }
+
+  /** Ends the call as a success. */
+  public void end() {
+    finish(Outcome.SUCCESS, null, null);
+  }
+
+  /** Ends the call with a failure; non-Inferscope throwables are classified first. */
+  public void end(Throwable error) {
+    InferenceException e = InferenceException.from(error);
+    Outcome outcome = e.errorType() == ErrorType.CANCELLED ? Outcome.CANCELLED : Outcome.ERROR;
+    finish(outcome, e.errorType(), e);
+  }
+
+  /** Ends the call as cancelled by the caller. */
+  public void cancel() {
+    finish(Outcome.CANCELLED, ErrorType.CANCELLED, null);
+  }
+
+  private void finish(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      emit(outcome, errorType, error);
+    } catch (RuntimeException | LinkageError e) {
+      // Telemetry must never break the caller.
+      LOG.debug("inferscope: failed to emit telemetry for {}", descriptor, e);
+    } finally {
+      if (active != null) {
+        active.decrement();
+      }
+    }
+  }
+
+  private void emit(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
+    long endNanos = clock.nanoTime();
+    long duration = Math.max(0, endNanos - startNanos);
+    EnumMap<Phase, Long> phases = new EnumMap<>(Phase.class);
+    ServerTimingSource timingSource;
+    long in;
+    long out;
+    long nChunks;
+    long reqBytes;
+    long respBytes;
+    long batch;
+    int nAttempts;
+    double conf;
+    String version;
+    String respModel;
+    String respId;
+    List<String> reasons;
+    int grpcCode;
+    int httpCode;
+    synchronized (this) {
+      long measured = 0;
+      for (Phase p : PHASES) {
+        if (phaseSet[p.ordinal()]) {
+          phases.put(p, phaseNanos[p.ordinal()]);
+          if (p.partOfTotal()) {
+            measured += phaseNanos[p.ordinal()];
+          }
+        }
+      }
+      if (phaseSet[Phase.DECODE.ordinal()]) {
+        measured += phaseNanos[Phase.DECODE.ordinal()];
+      }
+      phases.put(Phase.NETWORK, Math.max(0, duration - measured));
+      timingSource = serverTimingSource;
+      in = inputTokens;
+      out = outputTokens;
+      nChunks = chunks;
+      reqBytes = requestBytes;
+      respBytes = responseBytes;
+      batch = batchSize;
+      nAttempts = attempts;
+      conf = confidence;
+      version = modelVersion;
+      respModel = responseModel;
+      respId = responseId;
+      reasons = finishReasons;
+      grpcCode = grpcStatusCode;
+      httpCode = httpStatusCode;
+    }
+    if (error != null && error.attempts() > nAttempts) {
+      nAttempts = error.attempts();
+    }
+    GpuSnapshot gpu = gpuSnapshot();
+
+    // Span
+    if (span.isRecording()) {
+      long endEpoch = startEpochNanos + duration;
+      AttributesBuilder a = Attributes.builder();
+      for (Map.Entry<Phase, Long> e : phases.entrySet()) {
+        a.put(InferenceAttributes.phaseDuration(e.getKey()), e.getValue() / 1e9);
+      }
+      a.put(SERVER_TIMING_SOURCE, timingSource.value());
+      a.put(ATTEMPTS, nAttempts);
+      if (version != null) {
+        a.put(MODEL_VERSION, version);
+      }
+      if (nChunks > 0) {
+        a.put(CHUNKS, nChunks);
+      }
+      if (batch >= 0) {
+        a.put(BATCH_SIZE, batch);
+      }
+      if (reqBytes >= 0) {
+        a.put(REQUEST_SIZE, reqBytes);
+      }
+      if (respBytes >= 0) {
+        a.put(RESPONSE_SIZE, respBytes);
+      }
+      if (grpcCode >= 0) {
+        a.put(RPC_GRPC_STATUS_CODE, grpcCode);
+      }
+      if (httpCode >= 0) {
+        a.put(HTTP_RESPONSE_STATUS_CODE, httpCode);
+      }
+      if (descriptor.genAi()) {
+        if (respModel != null) {
+          a.put(GEN_AI_RESPONSE_MODEL, respModel);
+        }
+        if (respId != null) {
+          a.put(GEN_AI_RESPONSE_ID, respId);
+        }
+        if (reasons != null && !reasons.isEmpty()) {
+          a.put(GEN_AI_RESPONSE_FINISH_REASONS, reasons);
+        }
+        if (in >= 0) {
+          a.put(GEN_AI_USAGE_INPUT_TOKENS, in);
+        }
+        if (out >= 0) {
+          a.put(GEN_AI_USAGE_OUTPUT_TOKENS, out);
+        }
+        Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
+        if (ttft != null) {
+          a.put(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft / 1e9);
+        }
+      }
+      if (gpu != null) {
+        a.put(HW_GPU_ID, gpu.id());
+        if (!Double.isNaN(gpu.utilization())) {
+          a.put(HW_GPU_UTILIZATION, gpu.utilization());
+        }
+        if (gpu.memoryUsedBytes() >= 0) {
+          a.put(HW_GPU_MEMORY_USAGE, gpu.memoryUsedBytes());
+        }
+        if (gpu.memoryTotalBytes() >= 0) {
+          a.put(HW_GPU_MEMORY_LIMIT, gpu.memoryTotalBytes());
+        }
+        a.put(HW_GPU_SAMPLE_AGE, Math.max(0, endNanos - gpu.sampledAtNanos()) / 1e9);
+      }
+      if (errorType != null) {
+        a.put(ERROR_TYPE, errorType.tagValue());
+        // Only our own classification: the server's message can echo input and is never put here.
+        span.setStatus(StatusCode.ERROR, errorType.name()
+            + (error != null && error.serverCode() != null
+                ? " (server code " + MessageScrubber.scrub(error.serverCode(), 32) + ")" : ""));
+      }
+      span.setAllAttributes(a.build());
+      for (Map.Entry<Phase, Long> e : phases.entrySet()) {
+        span.addEvent("inference.phase", Attributes.of(
+                PHASE_NAME, e.getKey().key(),
+                PHASE_DURATION, e.getValue() / 1e9,
+                PHASE_ESTIMATED, isEstimated(e.getKey(), timingSource)),
+            endEpoch, TimeUnit.NANOSECONDS);
+      }
+      span.end(endEpoch, TimeUnit.NANOSECONDS);
+    }
+
+    // Meters
+    CallMeters meters = telemetry.meters();
+    if (meters != null) {
+      meters.record(descriptor, outcome, errorType, duration, phases, reqBytes, respBytes, batch, in, out);
+    }
+
+    // Log line
+    LogPolicy policy = telemetry.logPolicy();
+    String sampledBy = policy.sampledBy(errorType != null && outcome != Outcome.CANCELLED, duration, conf);
+    if (sampledBy != null) {
+      RequestLogWriter writer = telemetry.logWriter();
+      if (writer.enabled()) {
+        SpanContext sc = span.getSpanContext();
+        writer.write(new RequestLogWriter.Entry(
+            startEpochNanos + duration, descriptor, version, outcome, errorType,
+            error == null ? null : error.serverCode(), duration, phases, in, out, batch, reqBytes,
+            respBytes, nAttempts, nChunks, gpu, gpu == null ? -1 : Math.max(0, endNanos - gpu.sampledAtNanos()),
+            sc.isValid() ? sc.getTraceId() : null, sc.isValid() ? sc.getSpanId() : null, sampledBy));
+      }
+    }
+
+    // Listeners
+    CallListener[] listeners = telemetry.listeners();
+    if (listeners.length > 0) {
+      SpanContext sc = span.getSpanContext();
+      CallRecord record = new CallRecord(descriptor, outcome, errorType, duration, phases, timingSource,
+          in, out, nChunks, nAttempts, conf, gpu, startEpochNanos + duration,
+          sc.isValid() ? sc.getTraceId() : null);
+      for (CallListener l : listeners) {
+        try {
+          l.onCallEnd(record);
+        } catch (RuntimeException e) {
+          LOG.debug("inferscope: call listener failed", e);
+        }
+      }
+    }
+  }
+
+  private static boolean isEstimated(Phase p, ServerTimingSource source) {
+    if (p == Phase.SERVER_QUEUE || p == Phase.SERVER_COMPUTE) {
+      return source.estimated();
+    }
+    return p == Phase.NETWORK && source != ServerTimingSource.RESPONSE;
+  }
+
+  private @Nullable GpuSnapshot gpuSnapshot() {
+    GpuStateSource source = telemetry.gpuStateSource();
+    List<String> ids = descriptor.gpuIds();
+    if (!ids.isEmpty()) {
+      return source.latest(ids.get(0));
+    }
+    List<GpuSnapshot> all = source.latest();
+    return all.isEmpty() ? null : all.get(0);
+  }
+
+  @Override
+  public String toString() {
+    return "Call[" + descriptor.spanName() + (ended.get() ? ", ended" : "") + "]";
+  }
+
+  private enum MapSetter implements TextMapSetter<Map<String, String>> {
+    INSTANCE;
+
+    @Override
+    public void set(@Nullable Map<String, String> carrier, String key, String value) {
+      if (carrier != null) {
+        carrier.put(key, value);
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package dev.inferscope.core.internal;
+
+import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.Outcome;
+import dev.inferscope.core.Phase;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The Micrometer meters of the telemetry contract, cached per tag set. Internal API: not for use
+ * outside Inferscope, may change without notice.
+ */
+public final class CallMeters {
+  public static final String DURATION = "inference.client.duration";
+  public static final String PHASE_DURATION = "inference.client.phase.duration";
+  public static final String ACTIVE = "inference.client.active";
+  public static final String REQUEST_SIZE = "inference.client.request.size";
+  public static final String RESPONSE_SIZE = "inference.client.response.size";
+  public static final String BATCH_SIZE = "inference.client.batch.size";
+  public static final String GEN_AI_DURATION = "gen_ai.client.operation.duration";
+  public static final String GEN_AI_TOKEN_USAGE = "gen_ai.client.token.usage";
+  public static final String GEN_AI_TTFC = "gen_ai.client.operation.time_to_first_chunk";
+  public static final String GEN_AI_TPOC = "gen_ai.client.operation.time_per_output_chunk";
+
+  private final MeterRegistry registry;
+  private final Map<Key, Timer> durations = new ConcurrentHashMap<>();
+  private final Map<Key, PerModel> perModel = new ConcurrentHashMap<>();
+
+  public CallMeters(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** The in-flight gauge for the descriptor's system, model and endpoint. */
+  public Active active(CallDescriptor d) {
+    return perModel(d).active;
+  }
+
+  /** Records the gap between two chunks of a GenAI stream. */
+  public void chunkGap(CallDescriptor d, long nanos) {
+    Timer t = perModel(d).tpoc;
+    if (t != null) {
+      t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Records an ended call. */
+  public void record(CallDescriptor d, Outcome outcome, @Nullable ErrorType errorType, long durationNanos,
+      Map<Phase, Long> phases, long requestBytes, long responseBytes, long batchSize, long inputTokens,
+      long outputTokens) {
+    String error = errorType == null ? "none" : errorType.tagValue();
+    Key key = new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), outcome.value(), error,
+        d.experiment(), d.variant());
+    Timer t = durations.computeIfAbsent(key, this::durationTimer);
+    t.record(durationNanos, TimeUnit.NANOSECONDS);
+    PerModel pm = perModel(d);
+    for (Map.Entry<Phase, Long> e : phases.entrySet()) {
+      pm.phases[e.getKey().ordinal()].record(e.getValue(), TimeUnit.NANOSECONDS);
+    }
+    if (requestBytes >= 0) {
+      pm.requestSize.record(requestBytes);
+    }
+    if (responseBytes >= 0) {
+      pm.responseSize.record(responseBytes);
+    }
+    if (batchSize >= 0) {
+      pm.batchSize.record(batchSize);
+    }
+    if (d.genAi() && pm.inputTokens != null && pm.outputTokens != null && pm.ttfc != null) {
+      Key gk = new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai", error, null, null);
+      durations.computeIfAbsent(gk, this::genAiTimer).record(durationNanos, TimeUnit.NANOSECONDS);
+      if (inputTokens >= 0) {
+        pm.inputTokens.record(inputTokens);
+      }
+      if (outputTokens >= 0) {
+        pm.outputTokens.record(outputTokens);
+      }
+      Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
+      if (ttft != null) {
+        pm.ttfc.record(ttft, TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  private PerModel perModel(CallDescriptor d) {
+    Key key = new Key(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.operation() : "", "", "",
+        null, null);
+    PerModel pm = perModel.get(key);
+    if (pm == null) {
+      pm = perModel.computeIfAbsent(key, k -> new PerModel(registry, k));
+    }
+    return pm;
+  }
+
+  private Timer durationTimer(Key k) {
+    Tags tags = Tags.of("system", k.system, "model", k.model, "endpoint", k.endpoint,
+        "operation", k.operation, "outcome", k.outcome, "error.type", k.error);
+    if (k.experiment != null) {
+      tags = tags.and("experiment", k.experiment, "variant", k.variant == null ? "none" : k.variant);
+    }
+    return Timer.builder(DURATION)
+        .description("Duration of inference calls as the client sees them")
+        .tags(tags)
+        .register(registry);
+  }
+
+  private Timer genAiTimer(Key k) {
+    return Timer.builder(GEN_AI_DURATION)
+        .description("GenAI operation duration")
+        .tags("gen_ai.operation.name", k.operation, "gen_ai.provider.name", k.system,
+            "gen_ai.request.model", k.model, "error.type", k.error)
+        .register(registry);
+  }
+
+  private record Key(String system, String model, String endpoint, String operation, String outcome,
+      String error, @Nullable String experiment, @Nullable String variant) {}
+
+  /** The in-flight counter behind the {@value #ACTIVE} gauge. */
+  public static final class Active {
+    private final AtomicInteger count = new AtomicInteger();
+
+    public void increment() {
+      count.incrementAndGet();
+    }
+
+    public void decrement() {
+      count.decrementAndGet();
+    }
+
+    public int get() {
+      return count.get();
+    }
+  }
+
+  private static final class PerModel {
+    final Active active = new Active();
+    final Timer[] phases = new Timer[Phase.values().length];
+    final DistributionSummary requestSize;
+    final DistributionSummary responseSize;
+    final DistributionSummary batchSize;
+    // GenAI meters exist only for GenAI calls.
+    final @Nullable DistributionSummary inputTokens;
+    final @Nullable DistributionSummary outputTokens;
+    final @Nullable Timer ttfc;
+    final @Nullable Timer tpoc;
+
+    PerModel(MeterRegistry registry, Key k) {
+      Tags base = Tags.of("system", k.system, "model", k.model, "endpoint", k.endpoint);
+      Gauge.builder(ACTIVE, active, Active::get)
+          .description("Inference calls in flight")
+          .tags(base)
+          .strongReference(true)
+          .register(registry);
+      for (Phase p : Phase.values()) {
+        phases[p.ordinal()] = Timer.builder(PHASE_DURATION)
+            .description("Time spent in each phase of an inference call")
+            .tags(base).tag("phase", p.key())
+            .register(registry);
+      }
+      requestSize = DistributionSummary.builder(REQUEST_SIZE).baseUnit("bytes").tags(base)
+          .description("Request size").register(registry);
+      responseSize = DistributionSummary.builder(RESPONSE_SIZE).baseUnit("bytes").tags(base)
+          .description("Response size").register(registry);
+      batchSize = DistributionSummary.builder(BATCH_SIZE).tags(base)
+          .description("Batch size of inference requests").register(registry);
+      if (k.operation.isEmpty()) {
+        inputTokens = null;
+        outputTokens = null;
+        ttfc = null;
+        tpoc = null;
+        return;
+      }
+      Tags genAi = Tags.of("gen_ai.operation.name", k.operation,
+          "gen_ai.provider.name", k.system, "gen_ai.request.model", k.model);
+      inputTokens = DistributionSummary.builder(GEN_AI_TOKEN_USAGE).tags(genAi)
+          .tag("gen_ai.token.type", "input").description("Tokens used per GenAI call").register(registry);
+      outputTokens = DistributionSummary.builder(GEN_AI_TOKEN_USAGE).tags(genAi)
+          .tag("gen_ai.token.type", "output").description("Tokens used per GenAI call").register(registry);
+      ttfc = Timer.builder(GEN_AI_TTFC).tags(genAi)
+          .description("Time to the first chunk of a streamed GenAI response").register(registry);
+      tpoc = Timer.builder(GEN_AI_TPOC).tags(genAi)
+          .description("Time between chunks of a streamed GenAI response").register(registry);
+    }
+  }
+}
