@@ -32,7 +32,7 @@ public final class MessageScrubber {
       char c = text.charAt(i);
       if (c == '\'' || c == '"' || c == '`') {
         int close = text.indexOf(c, i + 1);
-        if (c == '\'' && close > i + 1 && isWordChar(text, i - 1) && isWordChar(text, i + 1)) {
+        if (c == '\'' && isWordChar(text, i - 1) && isWordChar(text, i + 1)) {
           // an apostrophe inside a word (model's, don't): keep it
           sb.append(c);
           i++;
