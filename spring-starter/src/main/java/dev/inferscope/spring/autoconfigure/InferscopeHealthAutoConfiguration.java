@@ -1,0 +1,45 @@
+package dev.inferscope.spring.autoconfigure;
+
+import dev.inferscope.spring.ClientPerceivedHealth;
+import dev.inferscope.spring.InferenceEndpoints;
+import dev.inferscope.spring.InferscopeProperties;
+import dev.inferscope.spring.health.InferenceHealthIndicator;
+import dev.inferscope.spring.health.InferenceServersHealthContributor;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Health contributors, only when Spring Boot's health module ({@code spring-boot-health}) is present:
+ * {@code inference} (client-perceived: {@code UP} or {@code DEGRADED}; switch:
+ * {@code management.health.inference.enabled}) and {@code inferenceServers} (each endpoint's server and
+ * model readiness; switch: {@code management.health.inference-servers.enabled}).
+ */
+@AutoConfiguration(after = InferscopeAutoConfiguration.class,
+    beforeName = "org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration")
+@ConditionalOnClass({HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class})
+@ConditionalOnBean(InferenceEndpoints.class)
+public final class InferscopeHealthAutoConfiguration {
+
+  /** The client-perceived {@code inference} contributor. */
+  @Bean
+  @ConditionalOnMissingBean(name = "inferenceHealthIndicator", value = InferenceHealthIndicator.class)
+  @ConditionalOnEnabledHealthIndicator("inference")
+  @ConditionalOnBean(ClientPerceivedHealth.class)
+  InferenceHealthIndicator inferenceHealthIndicator(ClientPerceivedHealth health) {
+    return new InferenceHealthIndicator(health);
+  }
+
+  /** The servers' own readiness, one child per endpoint. */
+  @Bean
+  @ConditionalOnMissingBean(name = "inferenceServersHealthContributor", value = InferenceServersHealthContributor.class)
+  @ConditionalOnEnabledHealthIndicator("inference-servers")
+  InferenceServersHealthContributor inferenceServersHealthContributor(InferenceEndpoints endpoints,
+      InferscopeProperties properties) {
+    return new InferenceServersHealthContributor(endpoints, properties.health().readinessTimeout());
+  }
+}
