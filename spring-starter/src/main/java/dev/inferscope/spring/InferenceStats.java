@@ -198,8 +198,8 @@ public final class InferenceStats implements CallListener {
    * @param operation the operation ({@code infer}, {@code chat}, ...)
    * @param outcome {@code success}, {@code error} or {@code cancelled}
    * @param errorType the error type's tag value, or {@code null} on success
-   * @param durationMillis the total duration in milliseconds
-   * @param phasesMillis every measured phase in milliseconds, by phase key
+   * @param durationMs the total duration in milliseconds
+   * @param phasesMs every measured phase in milliseconds, by phase key
    * @param attempts attempts made
    * @param traceId the trace id when the span was sampled, else {@code null}
    */
@@ -210,8 +210,8 @@ public final class InferenceStats implements CallListener {
       String operation,
       String outcome,
       @Nullable String errorType,
-      double durationMillis,
-      Map<String, Double> phasesMillis,
+      double durationMs,
+      Map<String, Double> phasesMs,
       int attempts,
       @Nullable String traceId) {
 

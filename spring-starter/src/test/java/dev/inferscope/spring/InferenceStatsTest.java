@@ -91,13 +91,13 @@ class InferenceStatsTest {
     }
     List<InferenceStats.SlowCall> slow = stats.slowCalls();
     assertThat(slow).hasSize(3);
-    assertThat(slow).extracting(InferenceStats.SlowCall::durationMillis).containsExactly(602.0, 603.0, 604.0);
+    assertThat(slow).extracting(InferenceStats.SlowCall::durationMs).containsExactly(602.0, 603.0, 604.0);
     InferenceStats.SlowCall last = slow.get(2);
     assertThat(last.endpoint()).isEqualTo("e");
     assertThat(last.model()).isEqualTo("m");
     assertThat(last.operation()).isEqualTo("infer");
     assertThat(last.outcome()).isEqualTo("success");
-    assertThat(last.phasesMillis()).containsEntry("server_queue", 500.0).containsEntry("server_compute", 50.0);
+    assertThat(last.phasesMs()).containsEntry("server_queue", 500.0).containsEntry("server_compute", 50.0);
     assertThat(last.endedAt().toEpochMilli()).isEqualTo(calls.clock.epochNanos() / 1_000_000L);
   }
 
