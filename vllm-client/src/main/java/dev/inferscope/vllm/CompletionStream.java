@@ -1,0 +1,276 @@
+package dev.inferscope.vllm;
+
+import dev.inferscope.core.Call;
+import dev.inferscope.core.Deadline;
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.ServerTimingSource;
+import dev.inferscope.core.internal.Json;
+import dev.inferscope.vllm.internal.OpenAiCodec;
+import dev.inferscope.vllm.internal.SseReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A streamed chat or text completion: a blocking iterator over its chunks. Ends its call exactly once:
+ * on {@code [DONE]}, on an error (server error event, malformed chunk, idle timeout, deadline, dropped
+ * connection), or on {@link #cancel()} / {@link #close()} before the end, which closes the connection.
+ *
+ * <p>Not thread-safe for iteration; {@link #cancel()} may be called from any thread.
+ */
+public final class CompletionStream implements Iterator<StreamChunk>, AutoCloseable {
+  private final Call call;
+  private final InputStream body;
+  private final SseReader reader;
+  private final boolean chat;
+  private final @Nullable Deadline deadline;
+  private final long idleTimeoutNanos;
+  private final ScheduledExecutorService watchdog;
+  private final Map<Integer, StringBuilder> texts = new LinkedHashMap<>();
+  private final Map<Integer, String> finishReasons = new LinkedHashMap<>();
+  private @Nullable StreamChunk next;
+  private boolean done;
+  private @Nullable String id;
+  private @Nullable String model;
+  private Usage usage = Usage.UNKNOWN;
+  private volatile @Nullable String timedOut;
+  private volatile boolean cancelled;
+  private @Nullable ScheduledFuture<?> timer;
+  private @Nullable InferenceException failure;
+
+  CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
+      ScheduledExecutorService watchdog, int maxEventBytes) {
+    this.call = call;
+    this.body = body;
+    this.reader = new SseReader(body, maxEventBytes);
+    this.chat = chat;
+    this.deadline = deadline;
+    this.idleTimeoutNanos = idleTimeout.toNanos();
+    this.watchdog = watchdog;
+    arm();
+  }
+
+  private synchronized void arm() {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    if (done) {
+      return;
+    }
+    long wait = idleTimeoutNanos;
+    String reason = "no chunk arrived for " + Duration.ofNanos(idleTimeoutNanos) + " (idle timeout)";
+    if (deadline != null && deadline.remainingNanos() < wait) {
+      wait = Math.max(0, deadline.remainingNanos());
+      reason = "deadline expired while streaming";
+    }
+    String why = reason;
+    timer = watchdog.schedule(() -> {
+      timedOut = why;
+      closeQuietly();
+    }, wait, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public boolean hasNext() {
+    if (next != null) {
+      return true;
+    }
+    if (done) {
+      if (failure != null) {
+        throw failure;
+      }
+      return false;
+    }
+    next = read();
+    return next != null;
+  }
+
+  @Override
+  public StreamChunk next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException("stream has ended");
+    }
+    StreamChunk c = next;
+    next = null;
+    return c;
+  }
+
+  private @Nullable StreamChunk read() {
+    try {
+      while (true) {
+        SseReader.Event e;
+        try {
+          e = reader.next();
+        } catch (SseReader.EventTooLargeException tooLarge) {
+          throw fail(InferenceException.builder(ErrorType.PROTOCOL, "stream event too large")
+              .chunksReceived(call.chunks()).build());
+        } catch (IOException io) {
+          throw fail(interrupted(io));
+        }
+        if (e == null) {
+          if (timedOut != null || cancelled) {
+            throw fail(interrupted(null));
+          }
+          if (!finishReasons.isEmpty()) {
+            finish(); // ended without [DONE] but every choice that finished said so
+            return null;
+          }
+          throw fail(InferenceException.builder(ErrorType.UNAVAILABLE, "stream ended before completion")
+              .chunksReceived(call.chunks()).retryable(false).build());
+        }
+        String data = e.data();
+        if (data.equals("[DONE]")) {
+          finish();
+          return null;
+        }
+        long before = call.chunks();
+        call.onChunk(); // arrival, before parsing
+        arm();
+        StreamChunk chunk;
+        try {
+          chunk = OpenAiCodec.decodeChunk(data, chat, before);
+        } catch (InferenceException bad) {
+          throw fail(bad.withChunksReceived(before));
+        }
+        accept(chunk, data);
+        return chunk;
+      }
+    } catch (InferenceException ex) {
+      throw ex;
+    }
+  }
+
+  private void accept(StreamChunk chunk, String data) {
+    if (chunk.id() != null) {
+      id = chunk.id();
+    }
+    if (chunk.model() != null) {
+      model = chunk.model();
+    }
+    if (chunk.usage() != null) {
+      usage = chunk.usage();
+    }
+    for (Choice c : chunk.choices()) {
+      texts.computeIfAbsent(c.index(), k -> new StringBuilder()).append(c.text());
+      if (c.finishReason() != null) {
+        finishReasons.put(c.index(), c.finishReason());
+      }
+    }
+    if (data.contains("\"timings\"") || data.contains("\"metrics\"")) {
+      OpenAiCodec.ServerTiming t = OpenAiCodec.serverTiming(Json.parseObject(data, "stream chunk"));
+      if (t.known()) {
+        call.serverTiming(t.queueNanos(), t.computeNanos(), ServerTimingSource.RESPONSE);
+      }
+    }
+  }
+
+  private InferenceException interrupted(@Nullable IOException cause) {
+    if (cancelled) {
+      return InferenceException.builder(ErrorType.CANCELLED, "stream cancelled").chunksReceived(call.chunks())
+          .cause(cause).build();
+    }
+    String why = timedOut;
+    if (why != null) {
+      return InferenceException.builder(ErrorType.DEADLINE_EXCEEDED, why).chunksReceived(call.chunks())
+          .cause(cause).build();
+    }
+    return InferenceException.builder(ErrorType.UNAVAILABLE, "connection lost while streaming")
+        .chunksReceived(call.chunks()).retryable(false).cause(cause).build();
+  }
+
+  private void record() {
+    call.responseId(id);
+    call.responseModel(model);
+    call.tokens(usage.promptTokens(), usage.completionTokens());
+    if (!finishReasons.isEmpty()) {
+      call.finishReasons(new ArrayList<>(finishReasons.values()));
+    }
+  }
+
+  private synchronized void stopTimer() {
+    done = true;
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+
+  private void finish() {
+    stopTimer();
+    record();
+    closeQuietly();
+    call.end();
+  }
+
+  private InferenceException fail(InferenceException e) {
+    stopTimer();
+    record();
+    closeQuietly();
+    failure = e;
+    call.end(e);
+    return e;
+  }
+
+  /** Cancels the stream: closes the connection and ends the call as cancelled. Idempotent. */
+  public void cancel() {
+    if (done) {
+      return;
+    }
+    cancelled = true;
+    stopTimer();
+    closeQuietly();
+    record();
+    call.cancel();
+  }
+
+  /** Cancels the stream if it has not ended. */
+  @Override
+  public void close() {
+    cancel();
+  }
+
+  private void closeQuietly() {
+    try {
+      body.close();
+    } catch (IOException ignored) {
+      // closing aborts the exchange; nothing more to do
+    }
+  }
+
+  /** Chunks received so far. */
+  public long chunks() {
+    return call.chunks();
+  }
+
+  /**
+   * Reads the rest of the stream and returns everything it held as one completion (choices with the
+   * concatenated text, finish reasons, usage).
+   */
+  public Completion collect() {
+    while (hasNext()) {
+      next();
+    }
+    List<Choice> choices = new ArrayList<>();
+    for (Map.Entry<Integer, StringBuilder> e : texts.entrySet()) {
+      choices.add(new Choice(e.getKey(), e.getValue().toString(), chat ? "assistant" : null,
+          finishReasons.get(e.getKey())));
+    }
+    return new Completion(id, model, choices, usage);
+  }
+
+  @Override
+  public String toString() {
+    return "CompletionStream[" + call.descriptor().spanName() + ", chunks=" + call.chunks()
+        + (done ? ", done" : "") + "]";
+  }
+}

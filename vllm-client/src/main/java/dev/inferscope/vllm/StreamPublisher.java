@@ -1,0 +1,126 @@
+package dev.inferscope.vllm;
+
+import dev.inferscope.core.InferenceException;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * A {@link Flow.Publisher} over a {@link CompletionStream}: one subscriber per publisher, chunks read
+ * only on demand (a blocked reader is back-pressure on the connection), cancellation closes the stream.
+ */
+final class StreamPublisher implements Flow.Publisher<StreamChunk> {
+  private final Supplier<CompletionStream> opener;
+  private final Executor executor;
+  private final AtomicBoolean subscribed = new AtomicBoolean();
+
+  StreamPublisher(Supplier<CompletionStream> opener, Executor executor) {
+    this.opener = opener;
+    this.executor = executor;
+  }
+
+  @Override
+  public void subscribe(Flow.Subscriber<? super StreamChunk> subscriber) {
+    Objects.requireNonNull(subscriber, "subscriber");
+    if (!subscribed.compareAndSet(false, true)) {
+      subscriber.onSubscribe(new Flow.Subscription() {
+        @Override
+        public void request(long n) {}
+
+        @Override
+        public void cancel() {}
+      });
+      subscriber.onError(new IllegalStateException("this publisher allows one subscriber"));
+      return;
+    }
+    Subscription s = new Subscription(subscriber);
+    subscriber.onSubscribe(s);
+    executor.execute(s::run);
+  }
+
+  private final class Subscription implements Flow.Subscription {
+    private final Flow.Subscriber<? super StreamChunk> subscriber;
+    private long demand;
+    private boolean cancelled;
+    private CompletionStream stream;
+
+    Subscription(Flow.Subscriber<? super StreamChunk> subscriber) {
+      this.subscriber = subscriber;
+    }
+
+    @Override
+    public void request(long n) {
+      synchronized (this) {
+        if (n <= 0) {
+          cancelled = true;
+          notifyAll();
+          subscriber.onError(new IllegalArgumentException("request(" + n + ") must be positive (rule 3.9)"));
+          return;
+        }
+        demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+        notifyAll();
+      }
+    }
+
+    @Override
+    public void cancel() {
+      CompletionStream s;
+      synchronized (this) {
+        cancelled = true;
+        s = stream;
+        notifyAll();
+      }
+      if (s != null) {
+        s.cancel();
+      }
+    }
+
+    void run() {
+      CompletionStream s;
+      try {
+        s = opener.get();
+      } catch (InferenceException e) {
+        subscriber.onError(e);
+        return;
+      }
+      synchronized (this) {
+        stream = s;
+        if (cancelled) {
+          s.cancel();
+          return;
+        }
+      }
+      try {
+        while (true) {
+          synchronized (this) {
+            while (demand == 0 && !cancelled) {
+              wait();
+            }
+            if (cancelled) {
+              s.cancel();
+              return;
+            }
+            demand--;
+          }
+          if (!s.hasNext()) {
+            subscriber.onComplete();
+            return;
+          }
+          subscriber.onNext(s.next());
+        }
+      } catch (InferenceException e) {
+        synchronized (this) {
+          if (cancelled) {
+            return;
+          }
+        }
+        subscriber.onError(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        s.cancel();
+      }
+    }
+  }
+}

@@ -1,0 +1,715 @@
+package dev.inferscope.vllm;
+
+import dev.inferscope.core.Call;
+import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.Deadline;
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.InferenceSystem;
+import dev.inferscope.core.InferenceTelemetry;
+import dev.inferscope.core.Phase;
+import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.core.ServerTimingSource;
+import dev.inferscope.core.internal.Json;
+import dev.inferscope.vllm.internal.OpenAiCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An observable client for vLLM's OpenAI-compatible API (and any other OpenAI-compatible server).
+ *
+ * <p>Every call goes through Inferscope's {@link Call}: a CLIENT span with the GenAI attributes, the
+ * serialization, deserialization, time-to-first-token and decode phases, server queue and compute time
+ * when the server reports them, Micrometer meters and a sampled JSON log line. Prompts and completions
+ * are never recorded. The API key is sent as a bearer token and never logged or shown.
+ *
+ * <p>Immutable and thread-safe; build one per server and share it. {@link #close()} stops its
+ * background threads (and the HTTP client's, on Java 21+).
+ *
+ * <pre>{@code
+ * try (VllmClient client = VllmClient.builder(URI.create("http://vllm:8000"))
+ *     .telemetry(telemetry).apiKey(System.getenv("VLLM_API_KEY")).build()) {
+ *   Completion answer = client.chat(ChatRequest.builder("llama-3-8b").user("Hello").build());
+ *   try (CompletionStream stream = client.chatStream(ChatRequest.builder("llama-3-8b").user("Hi").build())) {
+ *     stream.forEachRemaining(chunk -> System.out.print(chunk.text()));
+ *   }
+ * }
+ * }</pre>
+ */
+public final class VllmClient implements AutoCloseable {
+  private static final int MAX_BODY_BYTES = 64 << 20;
+  private static final int MAX_EVENT_BYTES = 16 << 20;
+
+  private final URI baseUri;
+  private final @Nullable String apiKey;
+  private final @Nullable Duration defaultDeadline;
+  private final Duration idleTimeout;
+  private final InferenceTelemetry telemetry;
+  private final ResiliencePolicy resilience;
+  private final Map<String, String> headers;
+  private final String endpoint;
+  private final List<String> gpuIds;
+  private final InferenceSystem system;
+  private final boolean includeUsage;
+  private final HttpClient http;
+  private final boolean ownsHttp;
+  private final ScheduledExecutorService watchdog;
+  private final Executor publisherExecutor;
+  private final @Nullable VllmServerMetrics serverMetrics;
+  private final String host;
+  private final int port;
+
+  private VllmClient(Builder b) {
+    this.baseUri = b.baseUri;
+    this.apiKey = b.apiKey;
+    this.defaultDeadline = b.defaultDeadline;
+    this.idleTimeout = b.idleTimeout;
+    this.telemetry = b.telemetry;
+    this.resilience = b.resilience;
+    this.headers = Map.copyOf(b.headers);
+    this.endpoint = b.endpoint;
+    this.gpuIds = List.copyOf(b.gpuIds);
+    this.system = b.system;
+    this.includeUsage = b.includeUsage;
+    if (telemetry.meterRegistry() != null) {
+      resilience.bindTo(telemetry.meterRegistry());
+    }
+    if (b.httpClient != null) {
+      this.http = b.httpClient;
+      this.ownsHttp = false;
+    } else {
+      this.http = HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(b.connectTimeout)
+          .build();
+      this.ownsHttp = true;
+    }
+    AtomicInteger n = new AtomicInteger();
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "inferscope-vllm-watchdog-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.publisherExecutor = b.executor != null ? b.executor : r -> {
+      Thread t = new Thread(r, "inferscope-vllm-stream");
+      t.setDaemon(true);
+      t.start();
+    };
+    this.host = baseUri.getHost() == null ? "localhost" : baseUri.getHost();
+    this.port = baseUri.getPort() > 0 ? baseUri.getPort() : ("https".equals(baseUri.getScheme()) ? 443 : 80);
+    this.serverMetrics = b.metricsInterval == null ? null
+        : new VllmServerMetrics(resolve("/metrics"), b.metricsInterval, telemetry, system, endpoint, headers(null));
+  }
+
+  /** A builder for a client of the server at {@code baseUri} (e.g. {@code http://vllm:8000}). */
+  public static Builder builder(URI baseUri) {
+    return new Builder(baseUri);
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // chat and completions
+
+  /** A chat completion, within the client's default deadline. */
+  public Completion chat(ChatRequest request) {
+    return chat(request, null);
+  }
+
+  /** A chat completion within {@code deadline}. */
+  public Completion chat(ChatRequest request, @Nullable Deadline deadline) {
+    return complete(descriptor("chat", request.model(), request.sampling(), false), "/v1/chat/completions",
+        () -> OpenAiCodec.encodeChat(request, false, false), true, deadline);
+  }
+
+  /** A text completion, within the client's default deadline. */
+  public Completion complete(CompletionRequest request) {
+    return complete(request, null);
+  }
+
+  /** A text completion within {@code deadline}. */
+  public Completion complete(CompletionRequest request, @Nullable Deadline deadline) {
+    return complete(descriptor("text_completion", request.model(), request.sampling(), false), "/v1/completions",
+        () -> OpenAiCodec.encodeCompletion(request, false, false), false, deadline);
+  }
+
+  /** An asynchronous chat completion; cancelling the future aborts the HTTP exchange. */
+  public CompletableFuture<Completion> chatAsync(ChatRequest request) {
+    return chatAsync(request, null);
+  }
+
+  /** An asynchronous chat completion within {@code deadline}. */
+  public CompletableFuture<Completion> chatAsync(ChatRequest request, @Nullable Deadline deadline) {
+    CallDescriptor d = descriptor("chat", request.model(), request.sampling(), false);
+    Call call = telemetry.start(d);
+    byte[] body;
+    try {
+      body = encode(call, () -> OpenAiCodec.encodeChat(request, false, false));
+    } catch (InferenceException e) {
+      call.end(e);
+      return CompletableFuture.failedFuture(e);
+    }
+    Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
+    return call.executeAsync(resilience, dl, (attempt, budget) ->
+        http.sendAsync(post("/v1/chat/completions", body, budget, call),
+                HttpResponse.BodyHandlers.ofByteArray())
+            .handle((resp, t) -> {
+              if (t != null) {
+                throw transportError(t);
+              }
+              return decode(call, resp.statusCode(), resp.body(),
+                  resp.headers().firstValue("Retry-After").orElse(null), true);
+            }));
+  }
+
+  /** A streamed chat completion. Close or cancel the stream if you stop reading early. */
+  public CompletionStream chatStream(ChatRequest request) {
+    return chatStream(request, null);
+  }
+
+  /** A streamed chat completion within {@code deadline} (which also bounds every wait for a chunk). */
+  public CompletionStream chatStream(ChatRequest request, @Nullable Deadline deadline) {
+    return stream(descriptor("chat", request.model(), request.sampling(), true), "/v1/chat/completions",
+        () -> OpenAiCodec.encodeChat(request, true, includeUsage), true, deadline);
+  }
+
+  /** A streamed text completion. */
+  public CompletionStream completeStream(CompletionRequest request) {
+    return completeStream(request, null);
+  }
+
+  /** A streamed text completion within {@code deadline}. */
+  public CompletionStream completeStream(CompletionRequest request, @Nullable Deadline deadline) {
+    return stream(descriptor("text_completion", request.model(), request.sampling(), true), "/v1/completions",
+        () -> OpenAiCodec.encodeCompletion(request, true, includeUsage), false, deadline);
+  }
+
+  /**
+   * A streamed chat completion as a {@link Flow.Publisher} with back-pressure: the connection is opened
+   * on subscription, chunks are read only as they are requested, and cancelling the subscription closes
+   * the connection. Each subscription reads on a thread of the client's executor.
+   */
+  public Flow.Publisher<StreamChunk> chatPublisher(ChatRequest request) {
+    return new StreamPublisher(() -> chatStream(request), publisherExecutor);
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // other endpoints
+
+  /** Embeddings of each input, in order. */
+  public Embeddings embeddings(String model, List<String> inputs) {
+    CallDescriptor d = descriptor("embeddings", model, SamplingParams.defaults(), false);
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
+      byte[] body = encode(call, () -> Json.write(Map.of("model", model, "input", inputs))
+          .getBytes(StandardCharsets.UTF_8));
+      HttpResponse<byte[]> resp = send(post("/v1/embeddings", body, dl, call));
+      call.httpStatusCode(resp.statusCode());
+      if (resp.statusCode() != 200) {
+        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
+      }
+      long t0 = telemetry.clock().nanoTime();
+      Map<String, Object> m = Json.parseObject(resp.body(), "embeddings response");
+      List<float[]> vectors = new ArrayList<>();
+      for (Object o : Json.array(m, "data")) {
+        List<Object> v = Json.array(Json.asObject(o, "embedding entry"), "embedding");
+        float[] f = new float[v.size()];
+        for (int i = 0; i < f.length; i++) {
+          if (!(v.get(i) instanceof Number num)) {
+            throw InferenceException.of(ErrorType.PROTOCOL, "embedding value is not a number");
+          }
+          f[i] = num.floatValue();
+        }
+        vectors.add(f);
+      }
+      Map<String, Object> u = Json.object(m, "usage");
+      Usage usage = u == null ? Usage.UNKNOWN
+          : new Usage(Json.longValue(u, "prompt_tokens", -1), -1, Json.longValue(u, "total_tokens", -1));
+      call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
+      call.responseBytes(resp.body().length);
+      call.tokens(usage.promptTokens(), -1);
+      return new Embeddings(Json.string(m, "model"), vectors, usage);
+    });
+  }
+
+  /** The models the server serves. */
+  public List<ModelInfo> models() {
+    return simpleGet("models", "/v1/models", OpenAiCodec::decodeModels);
+  }
+
+  /** Whether {@code /health} answers 200. Never throws for an unhealthy server; throws when unreachable. */
+  public boolean health() {
+    return simpleGet("health", "/health", body -> Boolean.TRUE, true);
+  }
+
+  /** The server's version string ({@code /version}). */
+  public String version() {
+    return simpleGet("version", "/version", body -> {
+      String v = Json.string(Json.parseObject(body, "version response"), "version");
+      if (v == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "version response without version");
+      }
+      return v;
+    });
+  }
+
+  /** Token ids of {@code text} under {@code model} (vLLM's {@code /tokenize}). */
+  public List<Long> tokenize(String model, String text) {
+    byte[] body = Json.write(Map.of("model", model, "prompt", text)).getBytes(StandardCharsets.UTF_8);
+    return simplePost("tokenize", model, "/tokenize", body, resp -> {
+      List<Long> out = new ArrayList<>();
+      for (Object o : Json.array(Json.parseObject(resp, "tokenize response"), "tokens")) {
+        if (!(o instanceof Number n)) {
+          throw InferenceException.of(ErrorType.PROTOCOL, "token is not a number");
+        }
+        out.add(n.longValue());
+      }
+      return out;
+    });
+  }
+
+  /** The text of {@code tokens} under {@code model} (vLLM's {@code /detokenize}). */
+  public String detokenize(String model, List<Long> tokens) {
+    byte[] body = Json.write(Map.of("model", model, "tokens", tokens)).getBytes(StandardCharsets.UTF_8);
+    return simplePost("detokenize", model, "/detokenize", body, resp -> {
+      String p = Json.string(Json.parseObject(resp, "detokenize response"), "prompt");
+      if (p == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "detokenize response without prompt");
+      }
+      return p;
+    });
+  }
+
+  /** The server-load monitor fed by {@code /metrics}, or {@code null} when scraping is off. */
+  public @Nullable VllmServerMetrics serverMetrics() {
+    return serverMetrics;
+  }
+
+  /** The base URI. */
+  public URI baseUri() {
+    return baseUri;
+  }
+
+  @Override
+  public void close() {
+    if (serverMetrics != null) {
+      serverMetrics.close();
+    }
+    watchdog.shutdownNow();
+    if (ownsHttp && http instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "VllmClient[" + baseUri + ", endpoint=" + endpoint + ", apiKey=" + (apiKey == null ? "none" : "<redacted>")
+        + ", headers=" + headers.keySet() + "]";
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // internals
+
+  @FunctionalInterface
+  private interface Encoder {
+    byte[] encode();
+  }
+
+  @FunctionalInterface
+  private interface BodyDecoder<T> {
+    T decode(byte[] body);
+  }
+
+  private CallDescriptor descriptor(String operation, String model, SamplingParams p, boolean streaming) {
+    return CallDescriptor.builder(system, operation, model)
+        .endpoint(endpoint)
+        .requestId(UUID.randomUUID().toString())
+        .server(host, port)
+        .http("POST", baseUri + pathFor(operation))
+        .streaming(streaming)
+        .genAi(!operation.equals("embeddings"))
+        .maxTokens(p.maxTokens())
+        .temperature(p.temperature())
+        .topP(p.topP())
+        .gpuIds(gpuIds)
+        .build();
+  }
+
+  private static String pathFor(String operation) {
+    return switch (operation) {
+      case "chat" -> "/v1/chat/completions";
+      case "text_completion" -> "/v1/completions";
+      case "embeddings" -> "/v1/embeddings";
+      default -> "/" + operation;
+    };
+  }
+
+  private byte[] encode(Call call, Encoder encoder) {
+    long t0 = telemetry.clock().nanoTime();
+    byte[] body = encoder.encode();
+    call.recordPhase(Phase.SERIALIZE, telemetry.clock().nanoTime() - t0);
+    call.requestBytes(body.length);
+    return body;
+  }
+
+  private Completion complete(CallDescriptor d, String path, Encoder encoder, boolean chat,
+      @Nullable Deadline deadline) {
+    Call call = telemetry.start(d);
+    byte[] body;
+    try {
+      body = encode(call, encoder);
+    } catch (RuntimeException e) {
+      call.end(e);
+      throw InferenceException.from(e);
+    }
+    return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
+      HttpResponse<byte[]> resp = send(post(path, body, dl, call));
+      return decode(call, resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null), chat);
+    });
+  }
+
+  private Completion decode(Call call, int status, byte[] body, @Nullable String retryAfter, boolean chat) {
+    call.httpStatusCode(status);
+    call.responseBytes(body.length);
+    if (status != 200) {
+      throw OpenAiCodec.httpError(status, body, retryAfter);
+    }
+    long t0 = telemetry.clock().nanoTime();
+    Completion c = OpenAiCodec.decodeCompletion(body, chat);
+    OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
+    call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
+    if (timing.known()) {
+      call.serverTiming(timing.queueNanos(), timing.computeNanos(), ServerTimingSource.RESPONSE);
+    }
+    call.responseId(c.id());
+    call.responseModel(c.model());
+    call.finishReasons(c.finishReasons());
+    call.tokens(c.usage().promptTokens(), c.usage().completionTokens());
+    return c;
+  }
+
+  private CompletionStream stream(CallDescriptor d, String path, Encoder encoder, boolean chat,
+      @Nullable Deadline deadline) {
+    Call call = telemetry.start(d);
+    byte[] body;
+    try {
+      body = encode(call, encoder);
+    } catch (RuntimeException e) {
+      call.end(e);
+      throw InferenceException.from(e);
+    }
+    Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
+    HttpResponse<InputStream> resp;
+    try {
+      // Retries only here: before the first byte of the response body.
+      resp = resilience.execute(call, dl, (n, budget) -> {
+        HttpResponse<InputStream> r = sendStreaming(post(path, body, budget, call));
+        call.httpStatusCode(r.statusCode());
+        if (r.statusCode() != 200) {
+          byte[] err;
+          try (InputStream in = r.body()) {
+            err = in.readNBytes(64 * 1024);
+          }
+          throw OpenAiCodec.httpError(r.statusCode(), err, r.headers().firstValue("Retry-After").orElse(null));
+        }
+        return r;
+      });
+    } catch (InferenceException e) {
+      call.end(e);
+      throw e;
+    }
+    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog, MAX_EVENT_BYTES);
+  }
+
+  private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder) {
+    return simpleGet(operation, path, decoder, false);
+  }
+
+  private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder, boolean healthCheck) {
+    CallDescriptor d = CallDescriptor.builder(system, operation, "").endpoint(endpoint)
+        .requestId(UUID.randomUUID().toString()).server(host, port).http("GET", baseUri + path).build();
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
+      HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path)).GET();
+      applyHeaders(rb, dl, call);
+      HttpResponse<byte[]> resp = send(rb.build());
+      call.httpStatusCode(resp.statusCode());
+      if (healthCheck && resp.statusCode() != 200) {
+        @SuppressWarnings("unchecked")
+        T unhealthy = (T) Boolean.FALSE;
+        return unhealthy;
+      }
+      if (resp.statusCode() != 200) {
+        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
+      }
+      call.responseBytes(resp.body().length);
+      return decoder.decode(resp.body());
+    });
+  }
+
+  private <T> T simplePost(String operation, String model, String path, byte[] body, BodyDecoder<T> decoder) {
+    CallDescriptor d = CallDescriptor.builder(system, operation, model).endpoint(endpoint)
+        .requestId(UUID.randomUUID().toString()).server(host, port).http("POST", baseUri + path).build();
+    Call call = telemetry.start(d);
+    call.requestBytes(body.length);
+    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
+      HttpResponse<byte[]> resp = send(post(path, body, dl, call));
+      call.httpStatusCode(resp.statusCode());
+      if (resp.statusCode() != 200) {
+        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
+      }
+      call.responseBytes(resp.body().length);
+      return decoder.decode(resp.body());
+    });
+  }
+
+  private URI resolve(String path) {
+    String base = baseUri.toString();
+    if (base.endsWith("/")) {
+      base = base.substring(0, base.length() - 1);
+    }
+    return URI.create(base + path);
+  }
+
+  private HttpRequest post(String path, byte[] body, @Nullable Deadline deadline, Call call) {
+    HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .header("Content-Type", "application/json");
+    applyHeaders(rb, deadline, call);
+    return rb.build();
+  }
+
+  private void applyHeaders(HttpRequest.Builder rb, @Nullable Deadline deadline, Call call) {
+    headers(call.descriptor().requestId()).forEach(rb::header);
+    call.inject(rb, (b, k, v) -> {
+      if (b != null) {
+        b.setHeader(k, v);
+      }
+    });
+    if (deadline != null) {
+      rb.timeout(deadline.toHttpTimeout());
+    }
+  }
+
+  private Map<String, String> headers(@Nullable String requestId) {
+    Map<String, String> h = new LinkedHashMap<>(headers);
+    if (apiKey != null) {
+      h.put("Authorization", "Bearer " + apiKey);
+    }
+    if (requestId != null) {
+      h.put("X-Request-Id", requestId);
+    }
+    return h;
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest request) throws InterruptedException {
+    try {
+      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = r.body()) {
+        byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+        if (body.length > MAX_BODY_BYTES) {
+          throw InferenceException.of(ErrorType.PROTOCOL, "response larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        return new BytesResponse(r, body);
+      }
+    } catch (IOException e) {
+      throw transportError(e);
+    }
+  }
+
+  private HttpResponse<InputStream> sendStreaming(HttpRequest request) throws InterruptedException {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw transportError(e);
+    }
+  }
+
+  private static InferenceException transportError(Throwable t) {
+    Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (c instanceof InferenceException ie) {
+      return ie;
+    }
+    if (c instanceof HttpTimeoutException) {
+      return InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "HTTP request timed out", c);
+    }
+    if (c instanceof ConnectException) {
+      return InferenceException.of(ErrorType.UNAVAILABLE, "could not connect to the server", c);
+    }
+    if (c instanceof IOException) {
+      return InferenceException.of(ErrorType.UNAVAILABLE, "HTTP exchange failed: " + c.getClass().getSimpleName(), c);
+    }
+    return InferenceException.from(c);
+  }
+
+  /** A byte-array response built from a streamed one (so the size cap applies). */
+  private record BytesResponse(HttpResponse<InputStream> r, byte[] body) implements HttpResponse<byte[]> {
+    @Override
+    public int statusCode() {
+      return r.statusCode();
+    }
+
+    @Override
+    public HttpRequest request() {
+      return r.request();
+    }
+
+    @Override
+    public java.util.Optional<HttpResponse<byte[]>> previousResponse() {
+      return java.util.Optional.empty();
+    }
+
+    @Override
+    public java.net.http.HttpHeaders headers() {
+      return r.headers();
+    }
+
+    @Override
+    public URI uri() {
+      return r.uri();
+    }
+
+    @Override
+    public HttpClient.Version version() {
+      return r.version();
+    }
+
+    @Override
+    public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+      return r.sslSession();
+    }
+  }
+
+  /** Builds a {@link VllmClient}. */
+  public static final class Builder {
+    private final URI baseUri;
+    private @Nullable String apiKey;
+    private @Nullable Duration defaultDeadline = Duration.ofSeconds(60);
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private InferenceTelemetry telemetry = InferenceTelemetry.builder().build();
+    private ResiliencePolicy resilience = ResiliencePolicy.defaults();
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private String endpoint = "default";
+    private List<String> gpuIds = List.of();
+    private InferenceSystem system = InferenceSystem.VLLM;
+    private boolean includeUsage = true;
+    private @Nullable HttpClient httpClient;
+    private @Nullable Executor executor;
+    private @Nullable Duration metricsInterval;
+
+    private Builder(URI baseUri) {
+      this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
+      if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())) {
+        throw new IllegalArgumentException("base URI must be http or https");
+      }
+    }
+
+    /** The API key, sent as {@code Authorization: Bearer}; never logged or shown. */
+    public Builder apiKey(@Nullable String apiKey) {
+      this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+      return this;
+    }
+
+    /** The deadline of calls made without one (default 60 s; {@code null} for none). */
+    public Builder defaultDeadline(@Nullable Duration deadline) {
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    /** The longest wait for the next chunk of a stream (default 30 s). */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+      return this;
+    }
+
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+      return this;
+    }
+
+    public Builder telemetry(InferenceTelemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    public Builder resilience(ResiliencePolicy resilience) {
+      this.resilience = Objects.requireNonNull(resilience, "resilience");
+      return this;
+    }
+
+    /** An extra header on every request (values are never logged or shown). */
+    public Builder header(String name, String value) {
+      headers.put(name, value);
+      return this;
+    }
+
+    /** The endpoint name used in telemetry (default {@code default}). */
+    public Builder endpoint(String endpoint) {
+      this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+      return this;
+    }
+
+    /** UUIDs of the GPUs serving this endpoint, to attach their state to spans. */
+    public Builder gpuIds(List<String> gpuIds) {
+      this.gpuIds = List.copyOf(gpuIds);
+      return this;
+    }
+
+    /** {@link InferenceSystem#OPENAI} for other OpenAI-compatible servers (default VLLM). */
+    public Builder system(InferenceSystem system) {
+      this.system = Objects.requireNonNull(system, "system");
+      return this;
+    }
+
+    /** Ask streams for usage ({@code stream_options.include_usage}); default true. */
+    public Builder includeUsage(boolean includeUsage) {
+      this.includeUsage = includeUsage;
+      return this;
+    }
+
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = httpClient;
+      return this;
+    }
+
+    /** Where {@link #chatPublisher} subscriptions read (default: a new daemon thread each). */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** Scrape the server's {@code /metrics} at this interval (off by default). */
+    public Builder scrapeMetrics(@Nullable Duration interval) {
+      this.metricsInterval = interval;
+      return this;
+    }
+
+    public VllmClient build() {
+      return new VllmClient(this);
+    }
+  }
+}

@@ -1,0 +1,319 @@
+package dev.inferscope.vllm.internal;
+
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.internal.Json;
+import dev.inferscope.vllm.ChatMessage;
+import dev.inferscope.vllm.ChatRequest;
+import dev.inferscope.vllm.Choice;
+import dev.inferscope.vllm.Completion;
+import dev.inferscope.vllm.CompletionRequest;
+import dev.inferscope.vllm.ModelInfo;
+import dev.inferscope.vllm.SamplingParams;
+import dev.inferscope.vllm.StreamChunk;
+import dev.inferscope.vllm.Usage;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.ObjectWriteContext;
+
+/**
+ * Encodes OpenAI-compatible requests and decodes responses, chunks and error bodies. Tolerant of what
+ * servers leave out (no role in the first chunk, no ids, usage in any chunk); strict about what they
+ * send wrong (malformed JSON and wrong types become {@link ErrorType#PROTOCOL}).
+ * Internal API: not for use outside Inferscope, may change without notice.
+ */
+public final class OpenAiCodec {
+  private OpenAiCodec() {}
+
+  /** Server-reported timing of one request, in nanoseconds (-1 = unknown). */
+  public record ServerTiming(long queueNanos, long computeNanos) {
+    static final ServerTiming NONE = new ServerTiming(-1, -1);
+
+    public boolean known() {
+      return queueNanos >= 0 || computeNanos >= 0;
+    }
+  }
+
+  public static byte[] encodeChat(ChatRequest r, boolean stream, boolean includeUsage) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = Json.factory().createGenerator(ObjectWriteContext.empty(), out)) {
+      g.writeStartObject();
+      g.writeStringProperty("model", r.model());
+      g.writeName("messages");
+      g.writeStartArray();
+      for (ChatMessage m : r.messages()) {
+        g.writeStartObject();
+        g.writeStringProperty("role", m.role());
+        g.writeStringProperty("content", m.content());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      writeCommon(g, r.sampling(), stream, includeUsage);
+      g.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  public static byte[] encodeCompletion(CompletionRequest r, boolean stream, boolean includeUsage) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = Json.factory().createGenerator(ObjectWriteContext.empty(), out)) {
+      g.writeStartObject();
+      g.writeStringProperty("model", r.model());
+      g.writeStringProperty("prompt", r.prompt());
+      writeCommon(g, r.sampling(), stream, includeUsage);
+      g.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  private static void writeCommon(JsonGenerator g, SamplingParams p, boolean stream, boolean includeUsage) {
+    if (p.maxTokens() != null) {
+      g.writeNumberProperty("max_tokens", p.maxTokens());
+    }
+    if (p.temperature() != null) {
+      g.writeNumberProperty("temperature", p.temperature());
+    }
+    if (p.topP() != null) {
+      g.writeNumberProperty("top_p", p.topP());
+    }
+    if (!p.stop().isEmpty()) {
+      g.writeName("stop");
+      Json.write(g, p.stop());
+    }
+    if (p.seed() != null) {
+      g.writeNumberProperty("seed", p.seed());
+    }
+    if (p.n() != null) {
+      g.writeNumberProperty("n", p.n());
+    }
+    if (p.logprobs() != null) {
+      g.writeNumberProperty("logprobs", p.logprobs());
+    }
+    for (Map.Entry<String, Object> e : p.extra().entrySet()) {
+      g.writeName(e.getKey());
+      Json.write(g, e.getValue());
+    }
+    if (stream) {
+      g.writeBooleanProperty("stream", true);
+      if (includeUsage) {
+        g.writeName("stream_options");
+        g.writeStartObject();
+        g.writeBooleanProperty("include_usage", true);
+        g.writeEndObject();
+      }
+    }
+  }
+
+  /** Decodes a non-streaming chat or text completion. */
+  public static Completion decodeCompletion(byte[] body, boolean chat) {
+    Map<String, Object> m = Json.parseObject(body, "completion response");
+    errorInBody(m, 0);
+    List<Choice> choices = new ArrayList<>();
+    for (Object o : Json.array(m, "choices")) {
+      Map<String, Object> c = Json.asObject(o, "choice");
+      String text;
+      String role = null;
+      if (chat) {
+        Map<String, Object> msg = Json.object(c, "message");
+        text = msg == null ? "" : nullToEmpty(Json.string(msg, "content"));
+        role = msg == null ? null : Json.string(msg, "role");
+      } else {
+        text = nullToEmpty(Json.string(c, "text"));
+      }
+      choices.add(new Choice((int) Json.longValue(c, "index", choices.size()), text, role,
+          Json.string(c, "finish_reason")));
+    }
+    if (choices.isEmpty() && !m.containsKey("choices")) {
+      throw InferenceException.of(ErrorType.PROTOCOL, "completion response has no choices");
+    }
+    return new Completion(Json.string(m, "id"), Json.string(m, "model"), choices, usage(m));
+  }
+
+  /**
+   * Decodes one streamed chunk's data. An {@code error} object in the chunk becomes an exception that
+   * says how many chunks had arrived before it.
+   */
+  public static StreamChunk decodeChunk(String data, boolean chat, long chunksBefore) {
+    Map<String, Object> m = Json.parseObject(data, "stream chunk");
+    errorInBody(m, chunksBefore);
+    List<Choice> choices = new ArrayList<>(1);
+    for (Object o : Json.array(m, "choices")) {
+      Map<String, Object> c = Json.asObject(o, "choice");
+      String text;
+      String role = null;
+      if (chat) {
+        Map<String, Object> delta = Json.object(c, "delta");
+        text = delta == null ? "" : nullToEmpty(Json.string(delta, "content"));
+        role = delta == null ? null : Json.string(delta, "role");
+      } else {
+        text = nullToEmpty(Json.string(c, "text"));
+      }
+      choices.add(new Choice((int) Json.longValue(c, "index", choices.size()), text, role,
+          Json.string(c, "finish_reason")));
+    }
+    Usage u = m.get("usage") == null ? null : usage(m);
+    return new StreamChunk(Json.string(m, "id"), Json.string(m, "model"), choices, u);
+  }
+
+  /** Server timing from a response or chunk: vLLM's {@code metrics} object or a {@code timings} object. */
+  public static ServerTiming serverTiming(byte[] body) {
+    try {
+      return serverTiming(Json.parseObject(body, "response"));
+    } catch (InferenceException e) {
+      return ServerTiming.NONE;
+    }
+  }
+
+  public static ServerTiming serverTiming(Map<String, Object> m) {
+    Object metrics = m.get("metrics");
+    if (metrics instanceof Map<?, ?> raw) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> mm = (Map<String, Object>) raw;
+      double queue = Json.doubleValue(mm, "time_in_queue");
+      double first = Json.doubleValue(mm, "first_scheduled_time");
+      double finished = Json.doubleValue(mm, "finished_time");
+      long compute = !Double.isNaN(first) && !Double.isNaN(finished) ? seconds(finished - first) : -1;
+      if (!Double.isNaN(queue)) {
+        return new ServerTiming(seconds(queue), compute);
+      }
+    }
+    Object timings = m.get("timings");
+    if (timings instanceof Map<?, ?> raw) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> t = (Map<String, Object>) raw;
+      double queueMs = Json.doubleValue(t, "queue_ms");
+      double promptMs = Json.doubleValue(t, "prompt_ms");
+      double predictedMs = Json.doubleValue(t, "predicted_ms");
+      long compute = Double.isNaN(promptMs) && Double.isNaN(predictedMs) ? -1
+          : millis((Double.isNaN(promptMs) ? 0 : promptMs) + (Double.isNaN(predictedMs) ? 0 : predictedMs));
+      return new ServerTiming(Double.isNaN(queueMs) ? -1 : millis(queueMs), compute);
+    }
+    return ServerTiming.NONE;
+  }
+
+  private static long seconds(double s) {
+    return s < 0 ? -1 : Math.round(s * 1e9);
+  }
+
+  private static long millis(double ms) {
+    return ms < 0 ? -1 : Math.round(ms * 1e6);
+  }
+
+  private static Usage usage(Map<String, Object> m) {
+    Map<String, Object> u = Json.object(m, "usage");
+    if (u == null) {
+      return Usage.UNKNOWN;
+    }
+    return new Usage(Json.longValue(u, "prompt_tokens", -1), Json.longValue(u, "completion_tokens", -1),
+        Json.longValue(u, "total_tokens", -1));
+  }
+
+  private static String nullToEmpty(@Nullable String s) {
+    return s == null ? "" : s;
+  }
+
+  /** Throws when a 200 body or chunk carries an error object (both shapes). */
+  private static void errorInBody(Map<String, Object> m, long chunksBefore) {
+    Object err = m.get("error");
+    boolean flat = "error".equals(m.get("object"));
+    if (err == null && !flat) {
+      return;
+    }
+    Map<String, Object> e = err instanceof Map<?, ?> ? Json.asObject(err, "error") : m;
+    Object code = e.get("code");
+    ErrorType type = code instanceof Number n ? forStatus(n.intValue()) : ErrorType.INTERNAL;
+    throw InferenceException.builder(type, chunksBefore > 0 ? "server sent an error mid-stream" : "server sent an error")
+        .serverCode(code == null ? null : String.valueOf(code))
+        .serverMessage(err instanceof String s ? s : Json.string(e, "message"))
+        .chunksReceived(chunksBefore)
+        .retryable(false)
+        .build();
+  }
+
+  /** An HTTP error response as an exception, from either error shape (or a plain-text body). */
+  public static InferenceException httpError(int status, byte[] body, @Nullable String retryAfter) {
+    String message = null;
+    String code = Integer.toString(status);
+    try {
+      Map<String, Object> m = Json.parseObject(body, "error body");
+      Object err = m.get("error");
+      if (err instanceof Map<?, ?>) {
+        Map<String, Object> e = Json.asObject(err, "error");
+        message = stringOf(e.get("message"));
+      } else if (err instanceof String s) {
+        message = s;
+      } else if ("error".equals(m.get("object"))) {
+        message = stringOf(m.get("message"));
+      }
+    } catch (InferenceException e) {
+      message = body.length == 0 ? null : new String(body, 0, Math.min(body.length, 1024), StandardCharsets.UTF_8);
+    }
+    return InferenceException.builder(forStatus(status), "HTTP " + status + " from the server")
+        .serverCode(code)
+        .serverMessage(message)
+        .retryAfter(parseRetryAfter(retryAfter))
+        .build();
+  }
+
+  private static @Nullable String stringOf(@Nullable Object o) {
+    return o == null ? null : String.valueOf(o);
+  }
+
+  /** Maps an HTTP status to an error type. */
+  public static ErrorType forStatus(int status) {
+    return switch (status) {
+      case 400, 413, 422 -> ErrorType.INVALID_ARGUMENT;
+      case 401, 403 -> ErrorType.UNAUTHENTICATED;
+      case 404 -> ErrorType.NOT_FOUND;
+      case 408, 504 -> ErrorType.DEADLINE_EXCEEDED;
+      case 429 -> ErrorType.RESOURCE_EXHAUSTED;
+      case 499 -> ErrorType.CANCELLED;
+      case 502, 503 -> ErrorType.UNAVAILABLE;
+      default -> status >= 500 ? ErrorType.INTERNAL : ErrorType.UNKNOWN;
+    };
+  }
+
+  /** Parses a Retry-After header: delta seconds or an HTTP date. */
+  public static @Nullable Duration parseRetryAfter(@Nullable String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String v = value.trim();
+    try {
+      long s = Long.parseLong(v);
+      return s < 0 ? null : Duration.ofSeconds(Math.min(s, 3600));
+    } catch (NumberFormatException e) {
+      try {
+        ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+        Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+        return d.isNegative() ? Duration.ZERO : d;
+      } catch (DateTimeParseException e2) {
+        return null;
+      }
+    }
+  }
+
+  /** Decodes {@code /v1/models}. */
+  public static List<ModelInfo> decodeModels(byte[] body) {
+    Map<String, Object> m = Json.parseObject(body, "models response");
+    List<ModelInfo> out = new ArrayList<>();
+    for (Object o : Json.array(m, "data")) {
+      Map<String, Object> d = Json.asObject(o, "model");
+      String id = Json.string(d, "id");
+      if (id == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "model entry without id");
+      }
+      out.add(new ModelInfo(id, Json.string(d, "owned_by"), Json.longValue(d, "max_model_len", -1)));
+    }
+    return out;
+  }
+}

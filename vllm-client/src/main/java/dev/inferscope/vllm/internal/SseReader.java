@@ -1,0 +1,174 @@
+package dev.inferscope.vllm.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A server-sent-events reader working on bytes: LF, CRLF and CR line ends, comments, multi-line
+ * {@code data:}, {@code event:} and {@code id:} fields, a single optional space after the colon. An event
+ * is dispatched at a blank line; a stream that ends in the middle of an event drops that event (as the
+ * specification says). Events larger than the configured cap fail with an {@link IOException}.
+ * Not thread-safe. Internal API: not for use outside Inferscope, may change without notice.
+ */
+public final class SseReader {
+  /** One dispatched event. {@code event} is {@code null} for the default type. */
+  public record Event(@Nullable String event, String data, @Nullable String id) {}
+
+  /** Thrown when an event exceeds the size cap. */
+  public static final class EventTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    EventTooLargeException(int max) {
+      super("server-sent event larger than " + max + " bytes");
+    }
+  }
+
+  private final InputStream in;
+  private final int maxEventBytes;
+  private final byte[] buf;
+  private int pos;
+  private int limit;
+  private boolean eof;
+  private boolean skipLf;
+
+  private byte[] data = new byte[256];
+  private int dataLen;
+  private boolean hasData;
+  private @Nullable String eventType;
+  private @Nullable String lastId;
+  private byte[] line = new byte[256];
+  private int lineLen;
+
+  public SseReader(InputStream in, int maxEventBytes) {
+    this(in, maxEventBytes, 8192);
+  }
+
+  public SseReader(InputStream in, int maxEventBytes, int bufferSize) {
+    this.in = in;
+    this.maxEventBytes = maxEventBytes;
+    this.buf = new byte[bufferSize];
+  }
+
+  /** The next event, or {@code null} at the end of the stream. */
+  public @Nullable Event next() throws IOException {
+    while (readLine()) {
+      if (lineLen == 0) {
+        if (hasData) {
+          Event e = new Event(eventType, new String(data, 0, dataLen, StandardCharsets.UTF_8), lastId);
+          dataLen = 0;
+          hasData = false;
+          eventType = null;
+          return e;
+        }
+        eventType = null;
+        continue;
+      }
+      if (line[0] == ':') {
+        continue; // comment / keep-alive
+      }
+      int colon = indexOf(line, lineLen, (byte) ':');
+      int nameEnd = colon < 0 ? lineLen : colon;
+      int valueStart = colon < 0 ? lineLen : colon + 1;
+      if (valueStart < lineLen && line[valueStart] == ' ') {
+        valueStart++;
+      }
+      if (is(line, nameEnd, DATA)) {
+        if (hasData) {
+          appendData((byte) '\n');
+        }
+        hasData = true;
+        for (int i = valueStart; i < lineLen; i++) {
+          appendData(line[i]);
+        }
+      } else if (is(line, nameEnd, EVENT)) {
+        eventType = new String(line, valueStart, lineLen - valueStart, StandardCharsets.UTF_8);
+      } else if (is(line, nameEnd, ID)) {
+        lastId = new String(line, valueStart, lineLen - valueStart, StandardCharsets.UTF_8);
+      }
+      // retry and unknown fields are ignored
+    }
+    return null;
+  }
+
+  private static final byte[] DATA = {'d', 'a', 't', 'a'};
+  private static final byte[] EVENT = {'e', 'v', 'e', 'n', 't'};
+  private static final byte[] ID = {'i', 'd'};
+
+  private static boolean is(byte[] b, int len, byte[] word) {
+    if (len != word.length) {
+      return false;
+    }
+    for (int i = 0; i < len; i++) {
+      if (b[i] != word[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int indexOf(byte[] b, int len, byte c) {
+    for (int i = 0; i < len; i++) {
+      if (b[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private void appendData(byte b) throws IOException {
+    if (dataLen == data.length) {
+      if (dataLen >= maxEventBytes) {
+        throw new EventTooLargeException(maxEventBytes);
+      }
+      data = Arrays.copyOf(data, Math.min(maxEventBytes, dataLen * 2));
+    }
+    data[dataLen++] = b;
+  }
+
+  /** Reads one line into {@code line}; false at end of stream (a partial last line is dropped). */
+  private boolean readLine() throws IOException {
+    lineLen = 0;
+    while (true) {
+      if (pos == limit) {
+        if (eof || !fill()) {
+          return false;
+        }
+      }
+      byte b = buf[pos++];
+      if (skipLf) {
+        skipLf = false;
+        if (b == '\n') {
+          continue;
+        }
+      }
+      if (b == '\n') {
+        return true;
+      }
+      if (b == '\r') {
+        skipLf = true;
+        return true;
+      }
+      if (lineLen == line.length) {
+        if (lineLen >= maxEventBytes) {
+          throw new EventTooLargeException(maxEventBytes);
+        }
+        line = Arrays.copyOf(line, Math.min(maxEventBytes, lineLen * 2));
+      }
+      line[lineLen++] = b;
+    }
+  }
+
+  private boolean fill() throws IOException {
+    int n = in.read(buf, 0, buf.length);
+    if (n <= 0) {
+      eof = n < 0;
+      return n > 0;
+    }
+    pos = 0;
+    limit = n;
+    return true;
+  }
+}
