@@ -219,7 +219,16 @@ public final class Call {
    * {@link Phase#DECODE} and to the time-per-output-chunk meter.
    */
   public void onChunk() {
-    long now = clock.nanoTime();
+    onChunk(clock.nanoTime());
+  }
+
+  /**
+   * Streaming: a chunk arrived at {@code arrivalNanos} (on this call's {@link #clock()}). Lets a client
+   * take the arrival time before parsing and decide after parsing whether the event was an output chunk
+   * (a usage-only or keep-alive event is not).
+   */
+  public void onChunk(long arrivalNanos) {
+    long now = arrivalNanos;
     long gap;
     synchronized (this) {
       if (ended.get()) {

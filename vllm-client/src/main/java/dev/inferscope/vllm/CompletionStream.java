@@ -134,14 +134,17 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
           finish();
           return null;
         }
+        long arrival = call.clock().nanoTime(); // taken at arrival, before parsing
         long before = call.chunks();
-        call.onChunk(); // arrival, before parsing
         arm();
         StreamChunk chunk;
         try {
           chunk = OpenAiCodec.decodeChunk(data, chat, before);
         } catch (InferenceException bad) {
           throw fail(bad.withChunksReceived(before));
+        }
+        if (!chunk.choices().isEmpty()) {
+          call.onChunk(arrival); // a usage-only chunk is not an output chunk
         }
         accept(chunk, data);
         return chunk;

@@ -82,8 +82,10 @@ public final class VllmSimulator implements AutoCloseable {
       boolean stream,
       int chunksSent,
       boolean completed,
-      @Nullable String model) {}
+      @Nullable String model,
+      long firstChunkNanos) {}
 
+  private static final String ARRIVED = "inferscope.arrived";
   private final HttpServer server;
   private final ExecutorService executor;
   private final Builder config;
@@ -100,6 +102,14 @@ public final class VllmSimulator implements AutoCloseable {
   private volatile Fault fault = Fault.NONE;
   private volatile int faultCount = Integer.MAX_VALUE;
   private volatile boolean closed;
+
+  static {
+    // Small SSE frames must leave at once: without TCP_NODELAY, Nagle's algorithm and delayed ACKs add
+    // milliseconds to every chunk. The JDK server reads this property once, when it is first used.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
 
   private VllmSimulator(Builder b) throws IOException {
     this.config = b;
@@ -212,6 +222,7 @@ public final class VllmSimulator implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private void handle(HttpExchange ex) throws IOException {
+    ex.setAttribute(ARRIVED, System.nanoTime());
     inFlight.incrementAndGet();
     try {
       String path = ex.getRequestURI().getPath();
@@ -268,9 +279,14 @@ public final class VllmSimulator implements AutoCloseable {
 
   private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
       boolean stream, int chunks, boolean completed, @Nullable String model) {
+    record(ex, path, auth, authorized, queueNanos, stream, chunks, completed, model, -1);
+  }
+
+  private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
+      boolean stream, int chunks, boolean completed, @Nullable String model, long firstChunkNanos) {
     Headers h = ex.getRequestHeaders();
     requests.add(new RecordedRequest(ex.getRequestMethod(), path, h.getFirst("X-Request-Id"),
-        h.getFirst("traceparent"), authorized, auth, queueNanos, stream, chunks, completed, model));
+        h.getFirst("traceparent"), authorized, auth, queueNanos, stream, chunks, completed, model, firstChunkNanos));
   }
 
   private @Nullable Map<String, Object> body(HttpExchange ex) throws IOException {
@@ -477,6 +493,7 @@ public final class VllmSimulator implements AutoCloseable {
     ex.sendResponseHeaders(200, 0);
     int sent = 0;
     boolean completed = false;
+    long firstChunk = -1;
     OutputStream out = ex.getResponseBody();
     try {
       out.write(": vllm-simulator keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
@@ -530,6 +547,9 @@ public final class VllmSimulator implements AutoCloseable {
           chunk.put("timings", timings(queueNanos, tokens));
         }
         writeEvent(out, Json.write(chunk));
+        if (sent == 0) {
+          firstChunk = System.nanoTime() - (Long) ex.getAttribute(ARRIVED);
+        }
         sent++;
       }
       if (includeUsage && !config.usageInLastChunk) {
@@ -551,7 +571,7 @@ public final class VllmSimulator implements AutoCloseable {
     } catch (IOException e) {
       // the client went away: stop generating
     } finally {
-      record(ex, path, auth, true, queueNanos, true, sent, completed, model);
+      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk);
     }
   }
 
