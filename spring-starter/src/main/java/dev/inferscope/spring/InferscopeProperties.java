@@ -274,16 +274,30 @@ public record InferscopeProperties(
   }
 
   /**
-   * Scraping of a server's Prometheus {@code /metrics} endpoint (queue depth, KV-cache usage).
+   * Scraping of a server's Prometheus "/metrics" endpoint (queue depth, KV-cache usage), which feeds the
+   * "inference.server.queue.depth" gauges the "inference" health contributor reads.
    *
-   * @param url The metrics URL; absent turns scraping off (Triton serves it on port 8002, vLLM on its
-   *     API port).
+   * @param enabled Whether to scrape; for Triton, setting a URL turns it on as well.
+   * @param url The metrics URL (Triton only: it serves them on port 8002, e.g.
+   *     "http://triton:8002/metrics"); vLLM is always scraped at "<base-url>/metrics".
    * @param interval How often to scrape.
    */
-  public record MetricsScraping(@Nullable URI url, @DefaultValue("15s") Duration interval) {
+  public record MetricsScraping(
+      @DefaultValue("false") boolean enabled,
+      @Nullable URI url,
+      @DefaultValue("15s") Duration interval) {
     /** Normalises absent values. */
     public MetricsScraping {
       interval = interval != null ? interval : Duration.ofSeconds(15);
+    }
+
+    static MetricsScraping off() {
+      return new MetricsScraping(false, null, Duration.ofSeconds(15));
+    }
+
+    /** Whether scraping is on (enabled, or a URL was given). */
+    public boolean active() {
+      return enabled || url != null;
     }
   }
 
@@ -315,7 +329,8 @@ public record InferscopeProperties(
    * @param grpcTarget The gRPC target, e.g. "localhost:8001" or "dns:///triton:8001".
    * @param httpUrl The HTTP base URL, e.g. "http://localhost:8000".
    * @param tls Transport security.
-   * @param deadline The default deadline of calls that pass none; absent means no deadline.
+   * @param deadline The default deadline of calls that pass none; absent keeps the client's default, 0
+   *     means none.
    * @param timeoutParameter Whether the deadline is also sent as Triton's "timeout" request parameter
    *     (microseconds), so that the server drops requests that can no longer finish in time.
    * @param resilience Retries, circuit breaker and bulkhead.
@@ -342,7 +357,7 @@ public record InferscopeProperties(
       tls = tls != null ? tls : new Tls(false, null);
       resilience = resilience != null ? resilience : Resilience.defaults();
       statisticsInterval = statisticsInterval != null ? statisticsInterval : Duration.ofSeconds(5);
-      metrics = metrics != null ? metrics : new MetricsScraping(null, Duration.ofSeconds(15));
+      metrics = metrics != null ? metrics : MetricsScraping.off();
       gpuUuids = gpuUuids != null ? List.copyOf(gpuUuids) : List.of();
       models = models != null ? List.copyOf(models) : List.of();
     }
@@ -365,8 +380,10 @@ public record InferscopeProperties(
    *
    * @param baseUrl The base URL, e.g. "http://localhost:8000" (the client adds "/v1/...").
    * @param apiKey The API key sent as "Authorization: Bearer"; never logged.
-   * @param deadline The default deadline of calls that pass none; absent means no deadline.
+   * @param deadline The default deadline of calls that pass none; absent keeps the client's default (60 s),
+   *     0 means none.
    * @param idleTimeout The longest wait between two chunks of a stream.
+   * @param tls Transport security ("https" base URLs; a bundle gives custom trust material).
    * @param resilience Retries (before the first byte only), circuit breaker and bulkhead.
    * @param metrics Scraping of vLLM's "/metrics" (queue depth, KV-cache usage).
    * @param gpuUuids The GPUs this server runs on, for GPU state on each call.
@@ -377,6 +394,7 @@ public record InferscopeProperties(
       @Nullable String apiKey,
       @Nullable Duration deadline,
       @Nullable Duration idleTimeout,
+      @DefaultValue Tls tls,
       @DefaultValue Resilience resilience,
       @DefaultValue MetricsScraping metrics,
       @DefaultValue List<String> gpuUuids,
@@ -384,8 +402,9 @@ public record InferscopeProperties(
 
     /** Replaces absent groups with their defaults. */
     public VllmEndpoint {
+      tls = tls != null ? tls : new Tls(false, null);
       resilience = resilience != null ? resilience : Resilience.defaults();
-      metrics = metrics != null ? metrics : new MetricsScraping(null, Duration.ofSeconds(15));
+      metrics = metrics != null ? metrics : MetricsScraping.off();
       gpuUuids = gpuUuids != null ? List.copyOf(gpuUuids) : List.of();
       models = models != null ? List.copyOf(models) : List.of();
     }
@@ -394,7 +413,7 @@ public record InferscopeProperties(
     @Override
     public String toString() {
       return "VllmEndpoint[baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null ? "none" : "<redacted>")
-          + ", deadline=" + deadline + ", idleTimeout=" + idleTimeout + ", resilience=" + resilience
+          + ", deadline=" + deadline + ", idleTimeout=" + idleTimeout + ", tls=" + tls + ", resilience=" + resilience
           + ", metrics=" + metrics + ", gpuUuids=" + gpuUuids + ", models=" + models + "]";
     }
   }

@@ -77,6 +77,12 @@ public final class InferscopeAutoConfiguration {
     return new InferenceEndpoints();
   }
 
+  /** Runs endpoint readiness probes with a timeout. */
+  @Bean
+  ReadinessProbes inferscopeReadinessProbes() {
+    return new ReadinessProbes();
+  }
+
   /** The telemetry engine every client shares. */
   @Bean
   @ConditionalOnMissingBean
