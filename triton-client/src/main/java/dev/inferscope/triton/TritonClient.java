@@ -1,0 +1,493 @@
+package dev.inferscope.triton;
+
+import dev.inferscope.core.Call;
+import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.Deadline;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.InferenceSystem;
+import dev.inferscope.core.InferenceTelemetry;
+import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.core.ServerTimingSource;
+import dev.inferscope.triton.protocol.GRPCInferenceServiceGrpc;
+import dev.inferscope.triton.protocol.ModelConfig;
+import dev.inferscope.triton.protocol.ModelConfigRequest;
+import dev.inferscope.triton.protocol.RepositoryIndexRequest;
+import dev.inferscope.triton.protocol.RepositoryIndexResponse;
+import dev.inferscope.triton.protocol.RepositoryModelLoadRequest;
+import dev.inferscope.triton.protocol.RepositoryModelUnloadRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An observable client for NVIDIA Triton Inference Server (KServe v2), over gRPC or HTTP.
+ *
+ * <p>Every call goes through Inferscope's {@link Call}: a CLIENT span ({@code infer resnet50}) with the
+ * serialization and deserialization phases, SERVER_QUEUE and SERVER_COMPUTE estimated from Triton's
+ * statistics when a {@linkplain Builder#statisticsPolling poller} runs, NETWORK as the rest, Micrometer
+ * meters and a sampled JSON log line; {@code traceparent} is sent so a Triton with tracing on continues
+ * the trace. Tensor data is never recorded. Immutable and thread-safe; {@link #close()} shuts the
+ * channel and background threads.
+ *
+ * <pre>{@code
+ * try (TritonClient triton = TritonClient.grpc("triton:8001").telemetry(telemetry).build()) {
+ *   InferResult r = triton.infer(InferRequest.builder("resnet50")
+ *       .input(Tensor.fp32("INPUT0", new long[] {1, 3}, 0.1f, 0.2f, 0.3f)).build());
+ *   float[] scores = r.output("OUTPUT0").asFloats();
+ * }
+ * }</pre>
+ */
+public final class TritonClient implements AutoCloseable {
+  private static final String SERVICE = "inference.GRPCInferenceService";
+
+  private final Transport transport;
+  private final InferenceTelemetry telemetry;
+  private final ResiliencePolicy resilience;
+  private final @Nullable Duration defaultDeadline;
+  private final String endpoint;
+  private final List<String> gpuIds;
+  private final @Nullable ModelStatisticsPoller poller;
+
+  private TritonClient(Builder b, Transport transport) {
+    this.transport = transport;
+    this.telemetry = b.telemetry;
+    this.resilience = b.resilience;
+    this.defaultDeadline = b.defaultDeadline;
+    this.endpoint = b.endpoint;
+    this.gpuIds = List.copyOf(b.gpuIds);
+    if (telemetry.meterRegistry() != null) {
+      resilience.bindTo(telemetry.meterRegistry());
+    }
+    this.poller = b.statisticsInterval == null ? null
+        : new ModelStatisticsPoller(this::statisticsUntraced, b.statisticsModels, b.statisticsInterval,
+            telemetry.clock(), telemetry.meterRegistry(), endpoint, b.statisticsInBackground);
+  }
+
+  /** A builder for a gRPC client of {@code target} ({@code host:port}, or {@code inprocess:<name>}). */
+  public static Builder grpc(String target) {
+    return new Builder(Objects.requireNonNull(target, "target"), null);
+  }
+
+  /** A builder for an HTTP client of {@code url} (e.g. {@code http://triton:8000}). */
+  public static Builder http(URI url) {
+    return new Builder(null, Objects.requireNonNull(url, "url"));
+  }
+
+  /** {@code grpc} or {@code http}. */
+  public String transport() {
+    return transport.kind();
+  }
+
+  // ----------------------------------------------------------------------------------------------
+
+  private CallDescriptor.Builder descriptor(String operation, String method, String httpMethod, String path,
+      String model) {
+    CallDescriptor.Builder d = CallDescriptor.builder(InferenceSystem.TRITON, operation, model)
+        .endpoint(endpoint)
+        .server(transport.host(), transport.port())
+        .gpuIds(gpuIds);
+    if (transport instanceof GrpcTransport) {
+      d.rpc(SERVICE, method);
+    } else {
+      d.http(httpMethod, ((HttpTransport) transport).url(path));
+    }
+    return d;
+  }
+
+  private <T> T run(CallDescriptor d, @Nullable Deadline deadline, ResiliencePolicy.Attempt<T> attempt) {
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), attempt);
+  }
+
+  private <T> T simple(String operation, String method, String path, String model,
+      java.util.function.BiFunction<Call, Deadline, T> op) {
+    CallDescriptor d = descriptor(operation, method, "GET", path, model).build();
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()),
+        (n, dl) -> op.apply(call, dl));
+  }
+
+  /** Whether the server is live. */
+  public boolean serverLive() {
+    return simple("server_live", "ServerLive", "/v2/health/live", "", transport::serverLive);
+  }
+
+  /** Whether the server is ready. */
+  public boolean serverReady() {
+    return simple("server_ready", "ServerReady", "/v2/health/ready", "", transport::serverReady);
+  }
+
+  /** Whether a model (any version) is ready. */
+  public boolean modelReady(String model) {
+    return simple("model_ready", "ModelReady", HttpTransport.modelPath(model, null) + "/ready", model,
+        (c, dl) -> transport.modelReady(c, model, null, dl));
+  }
+
+  /** The server's name, version and extensions. */
+  public ServerMetadata serverMetadata() {
+    return simple("server_metadata", "ServerMetadata", "/v2", "", transport::serverMetadata);
+  }
+
+  /** A model's signature. */
+  public ModelMetadata modelMetadata(String model) {
+    return simple("model_metadata", "ModelMetadata", HttpTransport.modelPath(model, null), model,
+        (c, dl) -> transport.modelMetadata(c, model, null, dl));
+  }
+
+  /** A model's cumulative statistics (all versions). */
+  public List<ModelStats> modelStatistics(String model) {
+    return simple("model_statistics", "ModelStatistics", HttpTransport.modelPath(model, null) + "/stats", model,
+        (c, dl) -> transport.statistics(c, model, dl));
+  }
+
+  private List<ModelStats> statisticsUntraced(String model) {
+    Call call = InferenceTelemetry.noop().start(descriptor("model_statistics", "ModelStatistics", "GET", "", model)
+        .build());
+    try {
+      List<ModelStats> s = transport.statistics(call, model, Deadline.after(Duration.ofSeconds(5), telemetry.clock()));
+      call.end();
+      return s;
+    } catch (RuntimeException e) {
+      call.end(e);
+      throw e;
+    }
+  }
+
+  /** Runs an inference within the client's default deadline. */
+  public InferResult infer(InferRequest request) {
+    return infer(request, null);
+  }
+
+  /**
+   * Runs an inference within {@code deadline}. The request is validated before anything is sent (a data
+   * size that does not match the shape is INVALID_ARGUMENT, when the tensor is built).
+   */
+  public InferResult infer(InferRequest request, @Nullable Deadline deadline) {
+    CallDescriptor d = inferDescriptor(request);
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
+      InferResult r = transport.infer(call, request, dl);
+      attachServerTiming(call, request.model());
+      return r;
+    });
+  }
+
+  /** Runs an inference asynchronously; cancelling the future cancels the RPC or HTTP exchange. */
+  public CompletableFuture<InferResult> inferAsync(InferRequest request) {
+    return inferAsync(request, null);
+  }
+
+  /** Runs an inference asynchronously within {@code deadline}. */
+  public CompletableFuture<InferResult> inferAsync(InferRequest request, @Nullable Deadline deadline) {
+    CallDescriptor d = inferDescriptor(request);
+    Call call = telemetry.start(d);
+    return call.executeAsync(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()),
+        (n, dl) -> transport.inferAsync(call, request, dl).thenApply(r -> {
+          attachServerTiming(call, request.model());
+          return r;
+        }));
+  }
+
+  private CallDescriptor inferDescriptor(InferRequest request) {
+    String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+    return descriptor("infer", "ModelInfer", "POST", HttpTransport.modelPath(request.model(), request.version())
+        + "/infer", request.model())
+        .modelVersion(request.version())
+        .requestId(id)
+        .batchSize(request.batchSize())
+        .requestBytes(request.inputBytes())
+        .build();
+  }
+
+  private void attachServerTiming(Call call, String model) {
+    if (poller == null) {
+      return;
+    }
+    ModelStatisticsPoller.Estimate e = poller.estimate(model);
+    if (e != null) {
+      call.serverTiming(e.queueNanos(), e.computeNanos(), ServerTimingSource.STATISTICS);
+    }
+  }
+
+  /**
+   * Generates text with an LLM model served by Triton's vLLM backend, over gRPC {@code ModelStreamInfer}.
+   * Close or cancel the stream if you stop reading early.
+   *
+   * @throws UnsupportedOperationException on the HTTP transport
+   */
+  public GenerateStream generate(GenerateRequest request) {
+    return generate(request, null);
+  }
+
+  /** Generates within {@code deadline}, which bounds every wait for a response. */
+  public GenerateStream generate(GenerateRequest request, @Nullable Deadline deadline) {
+    if (!(transport instanceof GrpcTransport grpc)) {
+      throw new UnsupportedOperationException("generate streams need the gRPC transport");
+    }
+    CallDescriptor d = descriptor("generate", "ModelStreamInfer", "POST", "", request.model())
+        .requestId(UUID.randomUUID().toString())
+        .streaming(request.stream())
+        .genAi(true)
+        .maxTokens(request.maxTokens())
+        .temperature(request.temperature())
+        .topP(request.topP())
+        .build();
+    Call call = telemetry.start(d);
+    Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
+    try {
+      return new GenerateStream(grpc, call, request, dl);
+    } catch (RuntimeException e) {
+      InferenceException ie = InferenceException.from(e);
+      call.end(ie);
+      throw ie;
+    }
+  }
+
+  // gRPC-only administrative RPCs --------------------------------------------------------------
+
+  /**
+   * Runs any RPC of {@code GRPCInferenceService} with this client's telemetry, metadata, deadline and
+   * resilience: {@code triton.rpc("system_shared_memory_status", "", "SystemSharedMemoryStatus", s ->
+   * s.systemSharedMemoryStatus(...))}.
+   */
+  public <T> T rpc(String operation, String model, String method,
+      Function<GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub, T> rpc) {
+    if (!(transport instanceof GrpcTransport grpc)) {
+      throw new UnsupportedOperationException(method + " needs the gRPC transport");
+    }
+    CallDescriptor d = descriptor(operation, method, "POST", "", model).build();
+    Call call = telemetry.start(d);
+    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()),
+        (n, dl) -> grpc.raw(call, dl, rpc));
+  }
+
+  /** The model's configuration (gRPC). */
+  public ModelConfig modelConfig(String model) {
+    return rpc("model_config", model, "ModelConfig",
+        s -> s.modelConfig(ModelConfigRequest.newBuilder().setName(model).build())).getConfig();
+  }
+
+  /** The model repository's index (gRPC). */
+  public RepositoryIndexResponse repositoryIndex() {
+    return rpc("repository_index", "", "RepositoryIndex", s -> s.repositoryIndex(RepositoryIndexRequest.getDefaultInstance()));
+  }
+
+  /** Loads (or reloads) a model (gRPC). */
+  public void loadModel(String model) {
+    rpc("repository_model_load", model, "RepositoryModelLoad",
+        s -> s.repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(model).build()));
+  }
+
+  /** Unloads a model (gRPC). */
+  public void unloadModel(String model) {
+    rpc("repository_model_unload", model, "RepositoryModelUnload",
+        s -> s.repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(model).build()));
+  }
+
+  /** The statistics poller, or {@code null} when polling is off. */
+  public @Nullable ModelStatisticsPoller statisticsPoller() {
+    return poller;
+  }
+
+  @Override
+  public void close() {
+    if (poller != null) {
+      poller.close();
+    }
+    transport.close();
+  }
+
+  @Override
+  public String toString() {
+    return "TritonClient[" + transport.kind() + " " + transport.host() + ":" + transport.port() + ", endpoint="
+        + endpoint + "]";
+  }
+
+  /** Builds a {@link TritonClient}. */
+  public static final class Builder {
+    private final @Nullable String target;
+    private final @Nullable URI url;
+    private boolean tls;
+    private @Nullable File trustCertificates;
+    private @Nullable File clientCertificate;
+    private @Nullable File clientKey;
+    private int maxInboundMessageSize = 256 << 20;
+    private @Nullable Duration defaultDeadline = Duration.ofSeconds(30);
+    private InferenceTelemetry telemetry = InferenceTelemetry.builder().build();
+    private ResiliencePolicy resilience = ResiliencePolicy.defaults();
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private String endpoint = "default";
+    private List<String> gpuIds = List.of();
+    private boolean timeoutParameter;
+    private boolean binary = true;
+    private @Nullable HttpClient httpClient;
+    private @Nullable Duration statisticsInterval;
+    private List<String> statisticsModels = new ArrayList<>();
+    private boolean statisticsInBackground = true;
+
+    private Builder(@Nullable String target, @Nullable URI url) {
+      this.target = target;
+      this.url = url;
+    }
+
+    /** Use TLS (gRPC). HTTPS URLs use TLS anyway. */
+    public Builder tls(boolean tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** A PEM file of trusted certificates (gRPC TLS). */
+    public Builder trustCertificates(File pem) {
+      this.trustCertificates = pem;
+      this.tls = true;
+      return this;
+    }
+
+    /** A client certificate chain and PKCS#8 key, PEM (gRPC mutual TLS). */
+    public Builder clientCertificate(File certificateChain, File privateKey) {
+      this.clientCertificate = certificateChain;
+      this.clientKey = privateKey;
+      this.tls = true;
+      return this;
+    }
+
+    /** The largest response message accepted (default 256 MiB; at least 64 MiB is recommended). */
+    public Builder maxInboundMessageSize(int bytes) {
+      this.maxInboundMessageSize = bytes;
+      return this;
+    }
+
+    /** The deadline of calls made without one (default 30 s; {@code null} for none). */
+    public Builder defaultDeadline(@Nullable Duration deadline) {
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    public Builder telemetry(InferenceTelemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    public Builder resilience(ResiliencePolicy resilience) {
+      this.resilience = Objects.requireNonNull(resilience, "resilience");
+      return this;
+    }
+
+    /** A header (gRPC metadata) on every request; values are never logged or shown. */
+    public Builder header(String name, String value) {
+      headers.put(name.toLowerCase(java.util.Locale.ROOT), value);
+      return this;
+    }
+
+    public Builder endpoint(String endpoint) {
+      this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+      return this;
+    }
+
+    /** UUIDs of the GPUs serving this endpoint, to attach their state to spans. */
+    public Builder gpuIds(List<String> gpuIds) {
+      this.gpuIds = List.copyOf(gpuIds);
+      return this;
+    }
+
+    /**
+     * Also send the deadline as Triton's {@code timeout} request parameter (microseconds), so the
+     * server's queue drops requests that can no longer make it.
+     */
+    public Builder timeoutParameter(boolean on) {
+      this.timeoutParameter = on;
+      return this;
+    }
+
+    /** HTTP: use the binary tensor data extension (default true) or plain JSON. */
+    public Builder binaryTensorData(boolean binary) {
+      this.binary = binary;
+      return this;
+    }
+
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = httpClient;
+      return this;
+    }
+
+    /**
+     * Poll model statistics at {@code interval} to estimate server queue and compute time per request
+     * for {@code models}.
+     */
+    public Builder statisticsPolling(Duration interval, String... models) {
+      this.statisticsInterval = interval;
+      this.statisticsModels = List.of(models);
+      return this;
+    }
+
+    /** Tests: poll only when {@link ModelStatisticsPoller#poll()} is called. */
+    public Builder statisticsPollingOnDemand() {
+      this.statisticsInBackground = false;
+      return this;
+    }
+
+    public TritonClient build() {
+      Transport t;
+      if (target != null) {
+        t = grpcTransport(target);
+      } else {
+        HttpClient client = httpClient != null ? httpClient
+            : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        t = new HttpTransport(Objects.requireNonNull(url), client, headers, maxInboundMessageSize, binary,
+            timeoutParameter);
+      }
+      return new TritonClient(this, t);
+    }
+
+    private GrpcTransport grpcTransport(String target) {
+      ManagedChannel channel;
+      String host;
+      int port;
+      if (target.startsWith("inprocess:")) {
+        String name = target.substring("inprocess:".length());
+        channel = InProcessChannelBuilder.forName(name).maxInboundMessageSize(maxInboundMessageSize).build();
+        host = name;
+        port = -1;
+      } else {
+        int colon = target.lastIndexOf(':');
+        host = colon > 0 ? target.substring(0, colon) : target;
+        port = colon > 0 ? Integer.parseInt(target.substring(colon + 1)) : 8001;
+        NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port).maxInboundMessageSize(maxInboundMessageSize);
+        if (tls) {
+          try {
+            SslContextBuilder ssl = GrpcSslContexts.forClient();
+            if (trustCertificates != null) {
+              ssl.trustManager(trustCertificates);
+            }
+            if (clientCertificate != null && clientKey != null) {
+              ssl.keyManager(clientCertificate, clientKey);
+            }
+            b.sslContext(ssl.build());
+          } catch (SSLException e) {
+            throw new IllegalArgumentException("could not set up TLS: " + e.getMessage(), e);
+          }
+        } else {
+          b.usePlaintext();
+        }
+        channel = b.build();
+      }
+      return new GrpcTransport(channel, headers, host, port, timeoutParameter);
+    }
+  }
+}
