@@ -202,6 +202,12 @@ public final class TritonSimulator implements AutoCloseable {
     return out;
   }
 
+  /** Instances of one model executing right now. */
+  public int busy(String model) {
+    ModelState s = state(model);
+    return s.model.instances() - s.instances.availablePermits();
+  }
+
   /** Requests of one model waiting for an instance right now. */
   public int pending(String model) {
     return state(model).waiting.get();
@@ -564,9 +570,24 @@ public final class TritonSimulator implements AutoCloseable {
       return new StreamObserver<>() {
         private final Object lock = new Object();
         private boolean failed;
+        private boolean halfClosed;
+        private boolean completed;
+        private int active;
+
+        private void finishIfIdle() {
+          synchronized (lock) {
+            if (halfClosed && active == 0 && !failed && !completed) {
+              completed = true;
+              out.onCompleted();
+            }
+          }
+        }
 
         @Override
         public void onNext(ModelInferRequest r) {
+          synchronized (lock) {
+            active++;
+          }
           executor.execute(ctx.wrap(() -> {
             try {
               ModelState s = model(r.getModelName());
@@ -591,13 +612,18 @@ public final class TritonSimulator implements AutoCloseable {
                 send(ModelStreamInferResponse.newBuilder().setErrorMessage(e.getMessage())
                     .setInferResponse(ModelInferResponse.newBuilder().setId(r.getId())).build());
               }
+            } finally {
+              synchronized (lock) {
+                active--;
+              }
+              finishIfIdle();
             }
           }));
         }
 
         private void send(ModelStreamInferResponse resp) {
           synchronized (lock) {
-            if (!failed && !out.isCancelled()) {
+            if (!failed && !completed && !out.isCancelled()) {
               out.onNext(resp);
             }
           }
@@ -610,14 +636,11 @@ public final class TritonSimulator implements AutoCloseable {
 
         @Override
         public void onCompleted() {
-          executor.execute(() -> {
-            // let in-flight generations finish before closing: wait until none is running
-            synchronized (lock) {
-              if (!failed) {
-                out.onCompleted();
-              }
-            }
-          });
+          // the client half-closed: answer what is in flight, then close
+          synchronized (lock) {
+            halfClosed = true;
+          }
+          finishIfIdle();
         }
       };
     }

@@ -198,10 +198,26 @@ public final class TritonClient implements AutoCloseable {
     CallDescriptor d = inferDescriptor(request);
     Call call = telemetry.start(d);
     return call.executeAsync(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()),
-        (n, dl) -> transport.inferAsync(call, request, dl).thenApply(r -> {
-          attachServerTiming(call, request.model());
-          return r;
-        }));
+        (n, dl) -> {
+          CompletableFuture<InferResult> src = transport.inferAsync(call, request, dl);
+          // not thenApply: cancelling the returned future must reach the transport's future
+          CompletableFuture<InferResult> out = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+              src.cancel(true);
+              return super.cancel(mayInterruptIfRunning);
+            }
+          };
+          src.whenComplete((r, t) -> {
+            if (t != null) {
+              out.completeExceptionally(t);
+            } else {
+              attachServerTiming(call, request.model());
+              out.complete(r);
+            }
+          });
+          return out;
+        });
   }
 
   private CallDescriptor inferDescriptor(InferRequest request) {
