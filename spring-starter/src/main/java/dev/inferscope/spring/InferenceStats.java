@@ -17,13 +17,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link CallListener} that keeps, per endpoint and model, a bounded window of the most recent calls
- * (total duration and every phase) and the last few slow calls, for the {@code inference} actuator
+ * A {@link CallListener} that keeps, per endpoint and model, a bounded window of the most recent
+ * inference calls (by default {@code infer}, {@code generate}, {@code chat}, {@code text_completion} and
+ * {@code embeddings}: readiness probes and metadata calls would distort the percentiles)
+ * with their total duration and every phase, and the last few slow calls, for the {@code inference} actuator
  * endpoint and the {@code inference} health contributor. Holds no payload: only durations, outcomes,
  * error types, token counts and trace ids.
  *
@@ -33,8 +36,13 @@ import org.jspecify.annotations.Nullable;
 public final class InferenceStats implements CallListener {
   private static final Phase[] PHASES = Phase.values();
 
+  /** The inference operations the windows count by default (not health probes or metadata calls). */
+  public static final Set<String> INFERENCE_OPERATIONS =
+      Set.of("infer", "generate", "chat", "text_completion", "embeddings");
+
   private final int windowSize;
   private final int slowCallCapacity;
+  private final Set<String> operations;
   private final long slowThresholdNanos;
   private final InferenceClock clock;
   private final ConcurrentMap<Key, Window> windows = new ConcurrentHashMap<>();
@@ -47,8 +55,11 @@ public final class InferenceStats implements CallListener {
    * @param slowCalls how many recent slow calls are kept
    * @param slowThreshold a call at least this slow is kept as a slow call
    * @param clock the clock ({@link InferenceClock#epochNanos()} dates the windows' entries)
+   * @param operations the operations counted (e.g. {@code infer}, {@code chat}); empty counts every call,
+   *     health probes and metadata calls included
    */
-  public InferenceStats(int windowSize, int slowCalls, Duration slowThreshold, InferenceClock clock) {
+  public InferenceStats(int windowSize, int slowCalls, Duration slowThreshold, InferenceClock clock,
+      Set<String> operations) {
     if (windowSize < 1) {
       throw new IllegalArgumentException("windowSize must be at least 1");
     }
@@ -59,9 +70,15 @@ public final class InferenceStats implements CallListener {
     this.slowCallCapacity = slowCalls;
     this.slowThresholdNanos = Math.max(0, slowThreshold.toNanos());
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.operations = Set.copyOf(operations);
   }
 
-  /** Statistics with the given sizes on the system clock. */
+  /** Statistics of the {@linkplain #INFERENCE_OPERATIONS inference operations} on {@code clock}. */
+  public InferenceStats(int windowSize, int slowCalls, Duration slowThreshold, InferenceClock clock) {
+    this(windowSize, slowCalls, slowThreshold, clock, INFERENCE_OPERATIONS);
+  }
+
+  /** Statistics of the {@linkplain #INFERENCE_OPERATIONS inference operations} on the system clock. */
   public InferenceStats(int windowSize, int slowCalls, Duration slowThreshold) {
     this(windowSize, slowCalls, slowThreshold, InferenceClock.system());
   }
@@ -69,6 +86,9 @@ public final class InferenceStats implements CallListener {
   @Override
   public void onCallEnd(CallRecord record) {
     var d = record.descriptor();
+    if (!operations.isEmpty() && !operations.contains(d.operation())) {
+      return;
+    }
     Key key = new Key(d.endpoint(), d.model());
     Window w = windows.get(key);
     if (w == null) {

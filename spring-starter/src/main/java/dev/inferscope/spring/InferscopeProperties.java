@@ -1,5 +1,6 @@
 package dev.inferscope.spring;
 
+import java.io.File;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -181,11 +182,14 @@ public record InferscopeProperties(
    * @param windowSize How many recent calls per endpoint and model the percentiles are computed over.
    * @param slowCalls How many recent slow calls are kept.
    * @param slowThreshold A call at least this slow is kept as a slow call.
+   * @param operations The operations counted; empty counts every call, readiness probes and metadata
+   *     calls included.
    */
   public record Stats(
       @DefaultValue("1024") int windowSize,
       @DefaultValue("20") int slowCalls,
-      @DefaultValue("1s") Duration slowThreshold) {
+      @DefaultValue("1s") Duration slowThreshold,
+      @DefaultValue({"infer", "generate", "chat", "text_completion", "embeddings"}) List<String> operations) {
 
     /** Validates the sizes. */
     public Stats {
@@ -195,10 +199,12 @@ public record InferscopeProperties(
       if (slowCalls < 0 || slowCalls > 10_000) {
         throw new IllegalArgumentException("inferscope.stats.slow-calls must be within 0..10000");
       }
+      slowThreshold = slowThreshold != null ? slowThreshold : Duration.ofSeconds(1);
+      operations = operations != null ? List.copyOf(operations) : List.of("infer", "generate", "chat", "text_completion", "embeddings");
     }
 
     static Stats defaults() {
-      return new Stats(1024, 20, Duration.ofSeconds(1));
+      return new Stats(1024, 20, Duration.ofSeconds(1), null);
     }
   }
 
@@ -302,13 +308,26 @@ public record InferscopeProperties(
   }
 
   /**
-   * Transport security of a Triton gRPC or HTTP endpoint.
+   * Transport security of an endpoint.
    *
-   * @param enabled Whether TLS is used (an "https" URL turns it on for HTTP anyway).
-   * @param bundle The name of a Spring Boot SSL bundle ("spring.ssl.bundle.*") with the trust material
-   *     and optional client key; absent means the JDK's default trust store.
+   * @param enabled Whether TLS is used on gRPC ("https" URLs use it for HTTP anyway).
+   * @param bundle The name of a Spring Boot SSL bundle ("spring.ssl.bundle.*") with the trust material and
+   *     optional client key, for HTTP transports (Triton over HTTP, vLLM).
+   * @param trustCertificates A PEM file of trusted CA certificates, for Triton over gRPC.
+   * @param clientCertificate A PEM client certificate chain for mutual TLS, for Triton over gRPC.
+   * @param clientKey The PEM (PKCS#8) private key of the client certificate, for Triton over gRPC.
    */
-  public record Tls(@DefaultValue("false") boolean enabled, @Nullable String bundle) {}
+  public record Tls(
+      @DefaultValue("false") boolean enabled,
+      @Nullable String bundle,
+      @Nullable File trustCertificates,
+      @Nullable File clientCertificate,
+      @Nullable File clientKey) {
+
+    static Tls off() {
+      return new Tls(false, null, null, null, null);
+    }
+  }
 
   /**
    * The named Triton endpoints.
@@ -326,7 +345,7 @@ public record InferscopeProperties(
    * One Triton server. With both {@code grpc-target} and {@code http-url}, the bean named after the
    * endpoint speaks gRPC and a second bean named {@code <name>-http} speaks HTTP.
    *
-   * @param grpcTarget The gRPC target, e.g. "localhost:8001" or "dns:///triton:8001".
+   * @param grpcTarget The gRPC target "host:port", e.g. "triton:8001".
    * @param httpUrl The HTTP base URL, e.g. "http://localhost:8000".
    * @param tls Transport security.
    * @param deadline The default deadline of calls that pass none; absent keeps the client's default, 0
@@ -334,11 +353,12 @@ public record InferscopeProperties(
    * @param timeoutParameter Whether the deadline is also sent as Triton's "timeout" request parameter
    *     (microseconds), so that the server drops requests that can no longer finish in time.
    * @param resilience Retries, circuit breaker and bulkhead.
-   * @param statisticsInterval How often "ModelStatistics" is polled to split server time into queue and
-   *     compute; zero turns polling off.
+   * @param statisticsInterval How often "ModelStatistics" of the listed models is polled to split server
+   *     time into queue and compute; zero turns polling off.
    * @param metrics Scraping of Triton's "/metrics" (queue depth).
    * @param gpuUuids The GPUs this server runs on, for GPU state on each call.
-   * @param models The models whose readiness the health contributor checks.
+   * @param models The models whose readiness the health contributor checks and whose statistics are
+   *     polled.
    */
   public record TritonEndpoint(
       @Nullable String grpcTarget,
@@ -354,7 +374,7 @@ public record InferscopeProperties(
 
     /** Replaces absent groups with their defaults. */
     public TritonEndpoint {
-      tls = tls != null ? tls : new Tls(false, null);
+      tls = tls != null ? tls : Tls.off();
       resilience = resilience != null ? resilience : Resilience.defaults();
       statisticsInterval = statisticsInterval != null ? statisticsInterval : Duration.ofSeconds(5);
       metrics = metrics != null ? metrics : MetricsScraping.off();
@@ -402,7 +422,7 @@ public record InferscopeProperties(
 
     /** Replaces absent groups with their defaults. */
     public VllmEndpoint {
-      tls = tls != null ? tls : new Tls(false, null);
+      tls = tls != null ? tls : Tls.off();
       resilience = resilience != null ? resilience : Resilience.defaults();
       metrics = metrics != null ? metrics : MetricsScraping.off();
       gpuUuids = gpuUuids != null ? List.copyOf(gpuUuids) : List.of();

@@ -67,7 +67,7 @@ public final class InferscopeAutoConfiguration {
   InferenceStats inferenceStats(InferscopeProperties properties, ObjectProvider<InferenceClock> clock) {
     InferscopeProperties.Stats s = properties.stats();
     return new InferenceStats(s.windowSize(), s.slowCalls(), s.slowThreshold(),
-        clock.getIfUnique(InferenceClock::system));
+        clock.getIfUnique(InferenceClock::system), new java.util.HashSet<>(s.operations()));
   }
 
   /** The endpoints the starter configured. */
