@@ -99,41 +99,41 @@ final class Breakdown implements CallListener {
   /** Renders the table. */
   synchronized String render() {
     StringBuilder sb = new StringBuilder();
-    String head = String.format(Locale.ROOT, "%-22s %-7s %6s %5s  %-4s", "model", "system", "calls", "err", "");
+    String head = String.format(Locale.ROOT, "%-18s %-6s %6s %4s %3s", "model", "system", "calls", "err", "");
     sb.append(head);
     for (Column c : Column.values()) {
-      sb.append(String.format(Locale.ROOT, " %9s", c.title));
+      sb.append(String.format(Locale.ROOT, " %8s", c.title));
     }
     sb.append("  server q share\n");
-    sb.append("-".repeat(head.length() + 10 * Column.values().length + 16)).append('\n');
+    sb.append("-".repeat(head.length() + 9 * Column.values().length + 24)).append('\n');
     for (Map.Entry<String, ModelCalls> e : models.entrySet()) {
       ModelCalls m = e.getValue();
       for (double q : new double[] {0.50, 0.99}) {
         boolean first = q == 0.50;
-        sb.append(String.format(Locale.ROOT, "%-22s %-7s %6s %5s  %-4s",
-            first ? abbreviate(e.getKey(), 22) : "", first ? m.system : "",
+        sb.append(String.format(Locale.ROOT, "%-18s %-6s %6s %4s %3s",
+            first ? abbreviate(e.getKey(), 18) : "", first ? m.system : "",
             first ? Long.toString(m.count) : "", first ? Long.toString(m.errors) : "",
             first ? "p50" : "p99"));
         for (Column c : Column.values()) {
           double v = m.percentile(c, q);
-          sb.append(Double.isNaN(v) ? String.format(Locale.ROOT, " %9s", "-")
-              : String.format(Locale.ROOT, " %9.1f", v));
+          sb.append(Double.isNaN(v) ? String.format(Locale.ROOT, " %8s", "-")
+              : String.format(Locale.ROOT, " %8.1f", v));
         }
         if (first) {
           double share = m.queueShare();
-          sb.append(Double.isNaN(share) ? "  -" : String.format(Locale.ROOT, "  %5.1f %% %s", share * 100,
+          sb.append(Double.isNaN(share) ? "  -" : String.format(Locale.ROOT, "  %3.0f %% %s", share * 100,
               bar(share)));
         }
         sb.append('\n');
       }
     }
-    sb.append("all times in milliseconds; network = total minus the measured phases; server queue/compute from ")
-        .append("Triton statistics or vLLM response timings\n");
+    sb.append("milliseconds. network = total - measured phases. server q/compute: Triton statistics (interval ")
+        .append("averages) or vLLM response timings.\n");
     return sb.toString();
   }
 
   private static String bar(double share) {
-    int n = (int) Math.round(Math.max(0, Math.min(1, share)) * 20);
+    int n = (int) Math.round(Math.max(0, Math.min(1, share)) * 16);
     return "#".repeat(n);
   }
 

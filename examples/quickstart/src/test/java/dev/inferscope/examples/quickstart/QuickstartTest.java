@@ -1,0 +1,49 @@
+package dev.inferscope.examples.quickstart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class QuickstartTest {
+
+  @Test
+  void embeddedRunPrintsTheBreakdownWithTheBacklogVisibleAsServerQueue() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Config config = Config.from(Map.of("QUICKSTART_SECONDS", "4"));
+    assertThat(config.embedded()).isTrue();
+
+    assertThat(Quickstart.run(config, out)).isZero();
+
+    String text = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("Where the time went, per model:")
+        .contains("resnet50").contains("mobilenet").contains("llama-3-8b")
+        .contains("server q").contains("ttft").contains("gap/tok");
+    // the backlogged model: most of its time is queueing in the server
+    String resnet = text.lines().filter(l -> l.startsWith("resnet50")).findFirst().orElseThrow();
+    int percent = resnet.indexOf('%');
+    double share = Double.parseDouble(resnet.substring(resnet.lastIndexOf(' ', percent - 2) + 1, percent - 1).trim());
+    assertThat(share).as("server queue share of resnet50 in: %s", resnet).isGreaterThan(40);
+    // the LLM row has a time to first token
+    String llama = text.lines().filter(l -> l.startsWith("llama-3-8b")).findFirst().orElseThrow();
+    assertThat(llama).contains("vllm");
+    assertThat(text).doesNotContain("failures by type");
+  }
+
+  @Test
+  void environmentIsValidated() {
+    assertThatThrownBy(() -> Config.from(Map.of("QUICKSTART_SECONDS", "500")))
+        .hasMessageContaining("QUICKSTART_SECONDS");
+    assertThatThrownBy(() -> Config.from(Map.of("VLLM_BASE_URL", "ftp://x"))).hasMessageContaining("VLLM_BASE_URL");
+    Config c = Config.from(Map.of("VLLM_BASE_URL", "http://vllm:8000", "VLLM_API_KEY", "sk-canary",
+        "TRITON_MODELS", "a, b"));
+    assertThat(c.embedded()).isFalse();
+    assertThat(c.tritonModelList()).containsExactly("a", "b");
+    assertThat(c.toString()).doesNotContain("sk-canary");
+  }
+}
