@@ -271,6 +271,32 @@ class TritonClientTest {
   }
 
   @Test
+  void spansCarryTheStateOfTheGpuServingTheEndpoint() {
+    dev.inferscope.core.GpuSnapshot gpu = new dev.inferscope.core.GpuSnapshot("GPU-7", 0, "H100", 0.66, 10L << 30,
+        80L << 30, 300, 60, System.nanoTime(), "test", false);
+    dev.inferscope.core.GpuStateSource source = new dev.inferscope.core.GpuStateSource() {
+      @Override
+      public List<dev.inferscope.core.GpuSnapshot> latest() {
+        return List.of(gpu);
+      }
+
+      @Override
+      public String name() {
+        return "test";
+      }
+    };
+    TritonSimulator s = sim(echo("echo"));
+    TritonClient t = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry(b -> b.gpuStateSource(source)))
+        .gpuIds(List.of("GPU-7")).build();
+    closeables.add(t);
+    t.infer(small("echo"));
+    SpanData span = lastSpan();
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isEqualTo("GPU-7");
+    assertThat(span.getAttributes().get(AttributeKey.doubleKey("hw.gpu.utilization"))).isEqualTo(0.66);
+    assertThat(span.getAttributes().get(AttributeKey.longKey("hw.gpu.memory.limit"))).isEqualTo(80L << 30);
+  }
+
+  @Test
   void traceparentSeenByTheServerBelongsToTheClientSpan() {
     TritonSimulator s = sim(echo("echo"));
     grpc(s, b -> { }).infer(small("echo"));

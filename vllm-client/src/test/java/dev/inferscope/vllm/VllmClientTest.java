@@ -159,6 +159,31 @@ class VllmClientTest {
   }
 
   @Test
+  void spansCarryTheStateOfTheGpuServingTheEndpoint() {
+    dev.inferscope.core.GpuSnapshot gpu = new dev.inferscope.core.GpuSnapshot("GPU-9", 1, "L40S", 0.5, 1L << 30,
+        48L << 30, 200, 55, System.nanoTime(), "test", false);
+    dev.inferscope.core.GpuStateSource source = new dev.inferscope.core.GpuStateSource() {
+      @Override
+      public List<dev.inferscope.core.GpuSnapshot> latest() {
+        return List.of(gpu);
+      }
+
+      @Override
+      public String name() {
+        return "test";
+      }
+    };
+    VllmSimulator s = sim(VllmSimulator.builder());
+    VllmClient client = VllmClient.builder(s.baseUri()).telemetry(capture.telemetry(b -> b.gpuStateSource(source)))
+        .gpuIds(List.of("GPU-9")).build();
+    closeables.add(client);
+    client.chatStream(hello()).collect();
+    SpanData span = lastSpan();
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isEqualTo("GPU-9");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("hw.gpu.memory.usage"))).isEqualTo(1L << 30);
+  }
+
+  @Test
   void traceparentSeenByTheServerBelongsToTheClientSpan() {
     VllmSimulator s = sim(VllmSimulator.builder());
     VllmClient client = client(s, b -> { });
