@@ -24,6 +24,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,6 +64,7 @@ public final class Quickstart {
       Breakdown breakdown = new Breakdown();
       Servers servers = config.embedded() ? startSimulators(config, resources, out) : Servers.remote(config);
       GpuStateSource gpu = Gpu.source(config, servers, resources);
+      servers = servers.withGpuIds(gpu.latest().stream().map(GpuSnapshot::id).toList());
       InferenceTelemetry telemetry = InferenceTelemetry.builder()
           .openTelemetry(OpenTelemetry.noop())
           .meterRegistry(new SimpleMeterRegistry())
@@ -130,8 +132,11 @@ public final class Quickstart {
     out.println("  Triton  grpc " + triton.grpcTarget() + "  http " + triton.httpUri()
         + "  models resnet50 (150 ms, 1 instance), mobilenet (4 ms, 2 instances)");
     out.println("  vLLM    " + vllm.baseUri() + "  model llama-3-8b (TTFT 120 ms, 15 ms/token, 24 tokens, 4 running)");
+    Map<String, Integer> models = new LinkedHashMap<>();
+    models.put("resnet50", 10);
+    models.put("mobilenet", 2);
     return new Servers(triton.grpcTarget(), null, vllm.baseUri(), null, triton.httpUri().resolve("/metrics"),
-        Map.of("resnet50", 10, "mobilenet", 2), "llama-3-8b", 6);
+        models, "llama-3-8b", 6, List.of());
   }
 
   private static void addTriton(Config config, Servers servers, InferenceTelemetry telemetry, Workload workload,
@@ -156,6 +161,7 @@ public final class Quickstart {
         .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build())
         .defaultDeadline(Duration.ofSeconds(10))
         .statisticsPolling(Duration.ofMillis(500), models.keySet().toArray(new String[0]))
+        .gpuIds(servers.gpuIds())
         .build();
     resources.add(triton);
     for (Map.Entry<String, Integer> m : models.entrySet()) {
@@ -233,11 +239,17 @@ public final class Quickstart {
    * @param vllmCallers callers of the vLLM model, when known up front (else the configured concurrency)
    */
   record Servers(String tritonGrpcTarget, URI tritonHttpUrl, URI vllmBaseUrl, String vllmApiKey, URI tritonMetrics,
-      Map<String, Integer> tritonModels, String vllmModel, int vllmCallers) {
+      Map<String, Integer> tritonModels, String vllmModel, int vllmCallers, List<String> gpuIds) {
 
     static Servers remote(Config c) {
       return new Servers(c.tritonGrpcTarget(), c.tritonHttpUrl(), c.vllmBaseUrl(), c.vllmApiKey(), null, Map.of(),
-          null, 0);
+          null, 0, List.of());
+    }
+
+    /** The same servers, running on these GPUs (attached to the Triton calls). */
+    Servers withGpuIds(List<String> ids) {
+      return new Servers(tritonGrpcTarget, tritonHttpUrl, vllmBaseUrl, vllmApiKey, tritonMetrics, tritonModels,
+          vllmModel, vllmCallers, List.copyOf(ids));
     }
   }
 }

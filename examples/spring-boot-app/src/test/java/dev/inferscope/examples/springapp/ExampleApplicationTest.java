@@ -118,6 +118,9 @@ class ExampleApplicationTest {
     assertThat(inference.at("/endpoints/chat/models/llama-3-8b/totalMs/p50").asDouble()).isPositive();
     assertThat(inference.at("/health/status").asString()).isEqualTo("DEGRADED");
     assertThat(inference.get("slowCalls").isArray()).isTrue();
-    assertThat(inference.at("/gpu/source").asString()).isNotEmpty();
+    assertThat(inference.at("/gpu/source").asString()).isEqualTo("triton");
+    assertThat(inference.at("/gpu/available").asBoolean()).isTrue();
+    assertThat(inference.at("/gpu/devices/0/utilization").isNumber()).isTrue();
+    assertThat(prometheus).contains("hw_gpu_utilization{");
   }
 }
