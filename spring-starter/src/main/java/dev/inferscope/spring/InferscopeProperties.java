@@ -163,16 +163,20 @@ public record InferscopeProperties(
    * @param window How far back "recent calls" reach.
    * @param minCalls Fewer recent calls than this never count as a backlog.
    * @param readinessTimeout How long a server/model readiness probe may take.
+   * @param burnMinCalls An endpoint and model with fewer calls in the SLO tracker's 6 h window never counts
+   *     as burning its error budget fast (a burn rate over a handful of calls is noise).
    */
   public record Health(
       @DefaultValue("8") double queueBacklogThreshold,
       @DefaultValue("500ms") Duration queueTimeThreshold,
       @DefaultValue("1m") Duration window,
       @DefaultValue("5") int minCalls,
-      @DefaultValue("2s") Duration readinessTimeout) {
+      @DefaultValue("2s") Duration readinessTimeout,
+      @DefaultValue("50") long burnMinCalls) {
 
-    static Health defaults() {
-      return new Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(2));
+    /** The defaults. */
+    public static Health defaults() {
+      return new Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(2), 50);
     }
   }
 

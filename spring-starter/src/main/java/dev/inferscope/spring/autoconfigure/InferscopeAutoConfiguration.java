@@ -5,6 +5,8 @@ import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.InferenceClock;
 import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.core.LogPolicy;
+import dev.inferscope.core.slo.SloObjective;
+import dev.inferscope.core.slo.SloTracker;
 import dev.inferscope.spring.ClientPerceivedHealth;
 import dev.inferscope.spring.InferenceEndpoints;
 import dev.inferscope.spring.InferenceStats;
@@ -14,9 +16,11 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -103,6 +107,45 @@ public final class InferscopeAutoConfiguration {
     listeners.orderedStream().forEach(b::addListener);
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
+  }
+
+  /**
+   * SLO tracking per endpoint and model from {@code inferscope.slo.*} (a {@link CallListener}, so the
+   * telemetry feeds it); its gauges are bound to the meter registry when there is one.
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBooleanProperty(name = "inferscope.slo.enabled", matchIfMissing = true)
+  SloTracker inferscopeSloTracker(InferscopeProperties properties, ObjectProvider<InferenceClock> clock,
+      ObjectProvider<MeterRegistry> meterRegistry) {
+    InferscopeProperties.Slo slo = properties.slo();
+    SloTracker tracker = SloTracker.builder()
+        .clock(clock.getIfUnique(InferenceClock::system))
+        .defaultObjective(new SloObjective(slo.availabilityObjective(), slo.latencyThreshold(), slo.latencyObjective()))
+        .build();
+    MeterRegistry registry = meterRegistry.getIfUnique(() -> null);
+    if (registry != null) {
+      tracker.bindTo(registry);
+    }
+    return tracker;
+  }
+
+  /** The endpoints and models whose error budget burns fast, from the SLO tracker. */
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBean(SloTracker.class)
+  FastBurnSignal inferscopeFastBurnSignal(SloTracker tracker, InferscopeProperties properties) {
+    long minCalls = properties.health().burnMinCalls();
+    return () -> {
+      List<String> burning = new ArrayList<>();
+      tracker.statuses().forEach((key, status) -> {
+        if (status.fastBurn() && status.calls() >= minCalls) {
+          burning.add(key);
+        }
+      });
+      burning.sort(null);
+      return burning;
+    };
   }
 
   /** Client-perceived health: circuit states, server queue backlog, fast error-budget burn. */

@@ -2,7 +2,12 @@ package dev.inferscope.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferscope.core.Call;
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.slo.SloTracker;
+import dev.inferscope.spring.TestCalls;
 import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.InferenceSystem;
 import dev.inferscope.core.InferenceTelemetry;
@@ -312,6 +317,65 @@ class InferscopeAutoConfigurationTest {
           assertThat(seen).containsExactlyInAnyOrder("listener:m", "customized");
           assertThat(ctx.getBean(InferenceStats.class).snapshot()).hasSize(1);
         });
+  }
+
+  @Test
+  void sloTrackerListensToEveryCallAndItsFastBurnDegradesClientHealth() {
+    TestCalls.FakeClock clock = new TestCalls.FakeClock();
+    runner.withBean(dev.inferscope.core.InferenceClock.class, () -> clock)
+        .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .withPropertyValues("inferscope.slo.availability-objective=0.999", "inferscope.slo.latency-threshold=2s")
+        .run(ctx -> {
+          SloTracker tracker = ctx.getBean(SloTracker.class);
+          InferenceTelemetry t = ctx.getBean(InferenceTelemetry.class);
+          ClientPerceivedHealth health = ctx.getBean(ClientPerceivedHealth.class);
+          CallDescriptor d = CallDescriptor.builder(InferenceSystem.TRITON, "infer", "resnet").endpoint("vision").build();
+          // 0.05 % failures: within a 99.9 % objective
+          for (int i = 0; i < 2000; i++) {
+            Call c = t.start(d);
+            clock.advanceMillis(1);
+            if (i == 0) {
+              c.end(InferenceException.of(ErrorType.UNAVAILABLE, "down"));
+            } else {
+              c.end();
+            }
+          }
+          assertThat(tracker.status("vision", "resnet").fastBurn()).isFalse();
+          assertThat(health.evaluate().degraded()).isFalse();
+          // then 5 % failures: 2.5 % over both windows, 25 times the allowed pace (fast burn is 14.4)
+          for (int i = 0; i < 2000; i++) {
+            Call c = t.start(d);
+            clock.advanceMillis(1);
+            if (i % 20 == 0) {
+              c.end(InferenceException.of(ErrorType.UNAVAILABLE, "down"));
+            } else {
+              c.end();
+            }
+          }
+          assertThat(tracker.status("vision", "resnet").fastBurn()).isTrue();
+          assertThat(health.evaluate().reasons()).contains("error budget burning fast: vision/resnet");
+          // a burn rate over a handful of calls is noise: another model's 3 calls, 1 failed, do not count
+          CallDescriptor other = CallDescriptor.builder(InferenceSystem.TRITON, "infer", "tiny").endpoint("vision").build();
+          for (int i = 0; i < 3; i++) {
+            Call c = t.start(other);
+            if (i == 0) {
+              c.end(InferenceException.of(ErrorType.UNAVAILABLE, "down"));
+            } else {
+              c.end();
+            }
+          }
+          assertThat(tracker.status("vision", "tiny").fastBurn()).isTrue();
+          assertThat(health.evaluate().reasons()).doesNotContain("error budget burning fast: vision/tiny");
+          assertThat(ctx.getBean(MeterRegistry.class).find("inference.slo.burn_rate").tag("window", "5m").gauges())
+              .isNotEmpty();
+        });
+  }
+
+  @Test
+  void sloTrackingCanBeTurnedOff() {
+    runner.withPropertyValues("inferscope.slo.enabled=false").run(ctx ->
+        assertThat(ctx).hasNotFailed().doesNotHaveBean(SloTracker.class).doesNotHaveBean(FastBurnSignal.class)
+            .hasSingleBean(ClientPerceivedHealth.class));
   }
 
   @Configuration(proxyBeanMethods = false)
