@@ -42,6 +42,7 @@ public final class InferenceTelemetry {
   private final GpuStateSource gpuStateSource;
   private final InferenceClock clock;
   private final CallListener[] listeners;
+  private final dev.inferscope.core.drift.DriftMonitor driftMonitor;
 
   private InferenceTelemetry(Builder b) {
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.getOrNoop();
@@ -55,6 +56,18 @@ public final class InferenceTelemetry {
     this.gpuStateSource = b.gpuStateSource;
     this.clock = b.clock;
     this.listeners = b.listeners.toArray(new CallListener[0]);
+    this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
+    if (b.meterRegistry != null && b.driftMonitor != null) {
+      driftMonitor.bindTo(b.meterRegistry);
+    }
+  }
+
+  /**
+   * The hook for feeding features and predictions to drift detection
+   * ({@code telemetry.driftMonitor().observe(model, feature, value)}). Values are never logged.
+   */
+  public dev.inferscope.core.drift.DriftMonitor driftMonitor() {
+    return driftMonitor;
   }
 
   /** Telemetry from {@code openTelemetry}, no metrics, default log policy, no GPU source. */
@@ -123,6 +136,7 @@ public final class InferenceTelemetry {
     b.gpuStateSource = gpuStateSource;
     b.clock = clock;
     b.listeners.addAll(List.of(listeners));
+    b.driftMonitor = driftMonitor;
     return b;
   }
 
@@ -134,8 +148,15 @@ public final class InferenceTelemetry {
     private GpuStateSource gpuStateSource = GpuStateSource.none();
     private InferenceClock clock = InferenceClock.system();
     private final List<CallListener> listeners = new ArrayList<>();
+    private dev.inferscope.core.drift.@Nullable DriftMonitor driftMonitor;
 
     private Builder() {}
+
+    /** The drift monitor clients feed (default: a monitor with default settings, not bound to meters). */
+    public Builder driftMonitor(dev.inferscope.core.drift.DriftMonitor driftMonitor) {
+      this.driftMonitor = Objects.requireNonNull(driftMonitor, "driftMonitor");
+      return this;
+    }
 
     /** The OpenTelemetry instance; default {@code GlobalOpenTelemetry.getOrNoop()}. */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
