@@ -18,6 +18,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -97,14 +98,17 @@ public final class InferscopeAutoConfiguration {
       ObjectProvider<GpuStateSource> gpuStateSource,
       ObjectProvider<InferenceClock> clock,
       ObjectProvider<CallListener> listeners,
-      ObjectProvider<InferenceTelemetryCustomizer> customizers) {
+      ObjectProvider<InferenceTelemetryCustomizer> customizers,
+      InferscopeProperties properties) {
     InferenceTelemetry.Builder b = InferenceTelemetry.builder()
         .openTelemetry(openTelemetry.getIfUnique(GlobalOpenTelemetry::getOrNoop))
         .meterRegistry(meterRegistry.getIfUnique(() -> null))
         .logPolicy(logPolicy)
         .gpuStateSource(gpuStateSource.getIfUnique(GpuStateSource::none))
         .clock(clock.getIfUnique(InferenceClock::system));
-    listeners.orderedStream().forEach(b::addListener);
+    Set<String> operations = Set.copyOf(properties.stats().operations());
+    listeners.orderedStream().forEach(l -> b.addListener(l instanceof SloTracker && !operations.isEmpty()
+        ? inferenceOperationsOnly(l, operations) : l));
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();
   }
@@ -145,6 +149,18 @@ public final class InferscopeAutoConfiguration {
       });
       burning.sort(null);
       return burning;
+    };
+  }
+
+  /**
+   * The SLO tracker counts the calls of the inference operations only ({@code inferscope.stats.operations}):
+   * readiness probes and metadata calls are not what the objectives are about.
+   */
+  private static CallListener inferenceOperationsOnly(CallListener listener, Set<String> operations) {
+    return record -> {
+      if (operations.contains(record.descriptor().operation())) {
+        listener.onCallEnd(record);
+      }
     };
   }
 

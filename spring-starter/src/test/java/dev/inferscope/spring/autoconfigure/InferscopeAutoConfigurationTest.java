@@ -366,6 +366,11 @@ class InferscopeAutoConfigurationTest {
           }
           assertThat(tracker.status("vision", "tiny").fastBurn()).isTrue();
           assertThat(health.evaluate().reasons()).doesNotContain("error budget burning fast: vision/tiny");
+          // readiness probes and metadata calls are not counted against the objectives
+          long before = tracker.status("vision", "resnet").calls();
+          t.start(CallDescriptor.builder(InferenceSystem.TRITON, "model_ready", "resnet").endpoint("vision").build())
+              .end(InferenceException.of(ErrorType.UNAVAILABLE, "down"));
+          assertThat(tracker.status("vision", "resnet").calls()).isEqualTo(before);
           assertThat(ctx.getBean(MeterRegistry.class).find("inference.slo.burn_rate").tag("window", "5m").gauges())
               .isNotEmpty();
         });
