@@ -112,7 +112,7 @@ public final class InferenceActuatorEndpoint {
       String endpoint = g.getId().getTag("endpoint");
       String model = g.getId().getTag("model");
       double v = g.value();
-      if (endpoint != null && model != null && !Double.isNaN(v)) {
+      if (endpoint != null && model != null && !model.isEmpty() && !Double.isNaN(v)) {
         out.computeIfAbsent(endpoint, k -> new TreeMap<>()).merge(model, (int) v, Integer::sum);
       }
     }

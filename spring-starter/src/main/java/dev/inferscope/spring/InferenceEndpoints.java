@@ -110,7 +110,7 @@ public final class InferenceEndpoints {
   /**
    * The circuit breaker state of every endpoint and model that has been called, as endpoint → model →
    * state ({@code CLOSED}, {@code OPEN}, {@code HALF_OPEN}, ...). Endpoints without a circuit breaker are
-   * left out.
+   * left out, and so are server-level calls (readiness, metadata: no model).
    */
   public Map<String, Map<String, String>> circuitStates() {
     Map<String, Map<String, String>> out = new TreeMap<>();
@@ -121,7 +121,7 @@ public final class InferenceEndpoints {
       }
       String prefix = e.name() + "/";
       for (CircuitBreaker cb : registry.getAllCircuitBreakers()) {
-        if (cb.getName().startsWith(prefix)) {
+        if (cb.getName().startsWith(prefix) && cb.getName().length() > prefix.length()) {
           out.computeIfAbsent(e.name(), k -> new TreeMap<>())
               .put(cb.getName().substring(prefix.length()), cb.getState().name());
         }

@@ -34,6 +34,7 @@ class InferenceActuatorEndpointTest {
     ResiliencePolicy policy = ResiliencePolicy.defaults();
     endpoints.register(new InferenceEndpoints.Endpoint("vision", InferenceSystem.TRITON, "localhost:8001", policy, null));
     policy.circuitBreakerRegistry().circuitBreaker("vision/resnet");
+    policy.circuitBreakerRegistry().circuitBreaker("vision/"); // server-level calls (readiness): no model
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     AtomicInteger active = new AtomicInteger(3);
     Gauge.builder("inference.client.active", active, AtomicInteger::get)
@@ -65,6 +66,7 @@ class InferenceActuatorEndpointTest {
     assertThat(json.at("/endpoints/vision/system").asString()).isEqualTo("triton");
     assertThat(json.at("/endpoints/vision/target").asString()).isEqualTo("localhost:8001");
     assertThat(resnet.get("calls").asLong()).isEqualTo(20);
+    assertThat(json.at("/endpoints/vision/models").propertyNames()).containsExactly("resnet");
     assertThat(resnet.get("errors").asLong()).isZero();
     assertThat(resnet.get("inFlight").asInt()).isEqualTo(3);
     assertThat(resnet.get("circuitState").asString()).isEqualTo("CLOSED");
