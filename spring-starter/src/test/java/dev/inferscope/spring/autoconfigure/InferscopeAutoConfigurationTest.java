@@ -377,6 +377,27 @@ class InferscopeAutoConfigurationTest {
   }
 
   @Test
+  void sloObjectivesComeFromTheProperties() {
+    TestCalls.FakeClock clock = new TestCalls.FakeClock();
+    runner.withBean(dev.inferscope.core.InferenceClock.class, () -> clock)
+        .withPropertyValues("inferscope.slo.latency-threshold=100ms", "inferscope.slo.latency-objective=0.9")
+        .run(ctx -> {
+          SloTracker tracker = ctx.getBean(SloTracker.class);
+          InferenceTelemetry t = ctx.getBean(InferenceTelemetry.class);
+          CallDescriptor d = CallDescriptor.builder(InferenceSystem.TRITON, "infer", "m").endpoint("e").build();
+          for (int i = 0; i < 10; i++) {
+            Call c = t.start(d);
+            clock.advanceMillis(i < 5 ? 50 : 150); // half the calls slower than 100 ms
+            c.end();
+          }
+          // 50 % slow against a 10 % budget: burn rate 5 in the 5 m window
+          assertThat(tracker.status("e", "m").latencyBurn().get("5m")).isEqualTo(5.0,
+              org.assertj.core.api.Assertions.within(1e-9));
+          assertThat(tracker.status("e", "m").availabilityBurn().get("5m")).isZero();
+        });
+  }
+
+  @Test
   void sloTrackingCanBeTurnedOff() {
     runner.withPropertyValues("inferscope.slo.enabled=false").run(ctx ->
         assertThat(ctx).hasNotFailed().doesNotHaveBean(SloTracker.class).doesNotHaveBean(FastBurnSignal.class)
