@@ -13,6 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
@@ -23,8 +26,11 @@ import tools.jackson.databind.json.JsonMapper;
  * client-perceived {@code inference} health is DEGRADED while the servers' readiness is UP; Prometheus
  * exposes Inferscope's histograms and GenAI meters; {@code /actuator/inference} has the per-phase JSON.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "inferscope.logging.sample-rate=1.0")
+@ExtendWith(OutputCaptureExtension.class)
 class ExampleApplicationTest {
+  private static final String CANARY = "CANARY-9d1f-prompt-text";
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -45,9 +51,10 @@ class ExampleApplicationTest {
   }
 
   @Test
-  void backlogDegradesClientHealthWhileServersSayReady() throws Exception {
-    // one chat call for the GenAI meters
-    HttpResponse<String> chat = http.send(post("/chat", "{\"message\":\"hello\"}"), HttpResponse.BodyHandlers.ofString());
+  void backlogDegradesClientHealthWhileServersSayReady(CapturedOutput output) throws Exception {
+    // one chat call for the GenAI meters; its prompt is a canary that must not show up anywhere
+    HttpResponse<String> chat = http.send(post("/chat", "{\"message\":\"" + CANARY + "\"}"),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
     JsonNode answer = JSON.readTree(chat.body());
     assertThat(answer.get("reply").asString()).isNotEmpty();
@@ -122,5 +129,12 @@ class ExampleApplicationTest {
     assertThat(inference.at("/gpu/available").asBoolean()).isTrue();
     assertThat(inference.at("/gpu/devices/0/utilization").isNumber()).isTrue();
     assertThat(prometheus).contains("hw_gpu_utilization{");
+
+    // every call was logged (sample rate 1.0), without the prompt; nor is it in any actuator answer
+    assertThat(output.getAll()).contains("\"event\":\"inference.call\"").contains("\"operation\":\"chat\"")
+        .doesNotContain(CANARY);
+    assertThat(prometheus).doesNotContain(CANARY);
+    assertThat(inference.toString()).doesNotContain(CANARY);
+    assertThat(healthResponse.body()).doesNotContain(CANARY);
   }
 }
