@@ -36,6 +36,29 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
   private final BiFunction<PrometheusText, Long, List<GpuSnapshot>> mapping;
   private volatile List<GpuSnapshot> latest = List.of();
   private volatile List<GpuSnapshot> staleView = List.of();
+  private volatile List<DcgmDevice> dcgmDevices = List.of();
+
+  /**
+   * What dcgm-exporter says of one GPU beyond the snapshot: its labels, SM clock and the profiling
+   * fields present (blank sentinels dropped).
+   *
+   * @param uuid the {@code UUID} label
+   * @param gpu the {@code gpu} label (index)
+   * @param modelName the {@code modelName} label
+   * @param hostname the {@code Hostname} (or {@code hostname}) label
+   * @param pod the {@code pod} label (Kubernetes)
+   * @param namespace the {@code namespace} label
+   * @param container the {@code container} label
+   * @param smClockMhz {@code DCGM_FI_DEV_SM_CLOCK}, or NaN
+   * @param profiling {@code DCGM_FI_PROF_*} fields present, by field name (ratios)
+   */
+  public record DcgmDevice(String uuid, @Nullable String gpu, @Nullable String modelName, @Nullable String hostname,
+      @Nullable String pod, @Nullable String namespace, @Nullable String container, double smClockMhz,
+      Map<String, Double> profiling) {
+    public DcgmDevice {
+      profiling = Map.copyOf(profiling);
+    }
+  }
 
   private ScrapedGpuStateSource(String name, URI uri, Duration interval, InferenceClock clock,
       BiFunction<PrometheusText, Long, List<GpuSnapshot>> mapping) {
@@ -60,6 +83,9 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
   }
 
   private void update(ScrapeResult r) {
+    if (name.equals("dcgm-exporter")) {
+      dcgmDevices = dcgmDevices(r.text());
+    }
     List<GpuSnapshot> s = mapping.apply(r.text(), r.scrapedAtNanos());
     latest = s;
     List<GpuSnapshot> stale = new ArrayList<>(s.size());
@@ -135,6 +161,51 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
           usedMib < 0 ? -1 : usedMib << 20,
           usedMib < 0 || freeMib < 0 ? -1 : (usedMib + freeMib) << 20,
           v[4], v[3], at, "dcgm-exporter", false));
+    }
+    return List.copyOf(out);
+  }
+
+  /** dcgm-exporter only: labels, SM clock and profiling fields of every GPU of the last scrape. */
+  public List<DcgmDevice> dcgmDevices() {
+    return dcgmDevices;
+  }
+
+  /** The profiling fields read when present. */
+  static final List<String> PROFILING_FIELDS = List.of("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_SM_ACTIVE",
+      "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "DCGM_FI_PROF_DRAM_ACTIVE");
+
+  /** Reads dcgm-exporter's labels, SM clock and profiling fields per GPU. */
+  public static List<DcgmDevice> dcgmDevices(PrometheusText t) {
+    Map<String, Sample> firstSample = new LinkedHashMap<>();
+    Map<String, Double> clocks = new LinkedHashMap<>();
+    Map<String, Map<String, Double>> prof = new LinkedHashMap<>();
+    for (Map.Entry<String, dev.inferscope.core.prometheus.MetricFamily> f : t.families().entrySet()) {
+      if (!f.getKey().startsWith("DCGM_FI_")) {
+        continue;
+      }
+      for (Sample s : f.getValue().samples()) {
+        String id = s.label("UUID") != null ? s.label("UUID") : s.label("gpu");
+        if (id == null) {
+          continue;
+        }
+        firstSample.putIfAbsent(id, s);
+        if (blank(s.value())) {
+          continue;
+        }
+        if (s.name().equals("DCGM_FI_DEV_SM_CLOCK")) {
+          clocks.put(id, s.value());
+        } else if (PROFILING_FIELDS.contains(s.name())) {
+          prof.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(s.name(), s.value());
+        }
+      }
+    }
+    List<DcgmDevice> out = new ArrayList<>();
+    for (Map.Entry<String, Sample> e : firstSample.entrySet()) {
+      Sample s = e.getValue();
+      String host = s.label("Hostname") != null ? s.label("Hostname") : s.label("hostname");
+      out.add(new DcgmDevice(e.getKey(), s.label("gpu"), s.label("modelName"), host, s.label("pod"),
+          s.label("namespace"), s.label("container"), clocks.getOrDefault(e.getKey(), Double.NaN),
+          prof.getOrDefault(e.getKey(), Map.of())));
     }
     return List.copyOf(out);
   }

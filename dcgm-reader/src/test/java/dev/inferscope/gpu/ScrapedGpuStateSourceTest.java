@@ -38,6 +38,12 @@ class ScrapedGpuStateSourceTest {
       # HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).
       # TYPE DCGM_FI_DEV_POWER_USAGE gauge
       DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-11111111-2222-3333-4444-555555555555",device="nvidia0",modelName="NVIDIA A100-SXM4-80GB",Hostname="node-1"} 350.25
+      # HELP DCGM_FI_DEV_SM_CLOCK SM clock frequency (in MHz).
+      # TYPE DCGM_FI_DEV_SM_CLOCK gauge
+      DCGM_FI_DEV_SM_CLOCK{gpu="0",UUID="GPU-11111111-2222-3333-4444-555555555555",device="nvidia0",modelName="NVIDIA A100-SXM4-80GB",Hostname="node-1",container="triton",namespace="ml",pod="triton-0"} 1410
+      # HELP DCGM_FI_PROF_PIPE_TENSOR_ACTIVE Ratio of cycles the tensor (HMMA) pipe is active.
+      # TYPE DCGM_FI_PROF_PIPE_TENSOR_ACTIVE gauge
+      DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{gpu="0",UUID="GPU-11111111-2222-3333-4444-555555555555",device="nvidia0",modelName="NVIDIA A100-SXM4-80GB",Hostname="node-1"} 140737488355328
       # HELP DCGM_FI_PROF_GR_ENGINE_ACTIVE Ratio of time the graphics engine is active.
       # TYPE DCGM_FI_PROF_GR_ENGINE_ACTIVE gauge
       DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-11111111-2222-3333-4444-555555555555",device="nvidia0",modelName="NVIDIA A100-SXM4-80GB",Hostname="node-1"} 0.91
@@ -81,6 +87,17 @@ class ScrapedGpuStateSourceTest {
     // the blank temperature sentinel of GPU 1 is dropped, not reported
     assertThat(dcgm.get(1).temperatureCelsius()).isNaN();
     assertThat(dcgm.get(1).utilization()).isEqualTo(0.12);
+    List<ScrapedGpuStateSource.DcgmDevice> devices =
+        ScrapedGpuStateSource.dcgmDevices(PrometheusTextParser.parse(DCGM));
+    ScrapedGpuStateSource.DcgmDevice d0 = devices.get(0);
+    assertThat(d0.hostname()).isEqualTo("node-1");
+    assertThat(d0.pod()).isEqualTo("triton-0");
+    assertThat(d0.namespace()).isEqualTo("ml");
+    assertThat(d0.container()).isEqualTo("triton");
+    assertThat(d0.smClockMhz()).isEqualTo(1410);
+    // present profiling field kept; the FP64 blank of the tensor pipe dropped
+    assertThat(d0.profiling()).containsEntry("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 0.91)
+        .doesNotContainKey("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE");
   }
 
   @Test

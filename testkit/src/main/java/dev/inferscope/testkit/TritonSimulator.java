@@ -293,35 +293,42 @@ public final class TritonSimulator implements AutoCloseable {
     }
     long queueLimit = m.queueTimeout().isZero() ? Long.MAX_VALUE : arrived + m.queueTimeout().toNanos();
     s.waiting.incrementAndGet();
-    boolean acquired = false;
+    // One timed wait on the fair semaphore keeps the queue first-in-first-out; a cancelled gRPC call
+    // interrupts the wait through a context listener.
+    Thread waiter = Thread.currentThread();
+    Context ctx = Context.current();
+    Context.CancellationListener onCancel = c -> waiter.interrupt();
+    ctx.addListener(onCancel, Runnable::run);
+    boolean acquired;
     try {
-      while (!acquired) {
-        long now = System.nanoTime();
-        try {
-          checkCancelled.run();
-        } catch (SimError e) {
-          s.cancelledInQueue.incrementAndGet();
-          throw e;
-        }
-        if (now >= deadlineNanos) {
-          s.cancelledInQueue.incrementAndGet();
-          throw new SimError(Status.DEADLINE_EXCEEDED, 504, "Request timeout expired");
-        }
-        if (now >= queueLimit) {
-          s.timedOut.incrementAndGet();
-          throw new SimError(Status.UNAVAILABLE, 503, "Request timeout expired");
-        }
-        long slice = Math.min(TimeUnit.MILLISECONDS.toNanos(2), Math.min(deadlineNanos, queueLimit) - now);
-        try {
-          acquired = s.instances.tryAcquire(Math.max(1, slice), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          s.cancelledInQueue.incrementAndGet();
-          throw new SimError(Status.CANCELLED, 499, "cancelled");
-        }
-      }
+      checkCancelled.run();
+      long limit = Math.min(deadlineNanos, queueLimit);
+      long wait = limit == Long.MAX_VALUE ? Long.MAX_VALUE : limit - System.nanoTime();
+      acquired = wait > 0 && s.instances.tryAcquire(wait, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      s.cancelledInQueue.incrementAndGet();
+      throw new SimError(Status.CANCELLED, 499, "cancelled");
+    } catch (SimError e) {
+      s.cancelledInQueue.incrementAndGet();
+      throw e;
     } finally {
+      ctx.removeListener(onCancel);
       s.waiting.decrementAndGet();
+    }
+    if (Thread.interrupted() || ctx.isCancelled()) {
+      if (acquired) {
+        s.instances.release();
+      }
+      s.cancelledInQueue.incrementAndGet();
+      throw new SimError(Status.CANCELLED, 499, "cancelled");
+    }
+    if (!acquired) {
+      if (System.nanoTime() >= queueLimit && queueLimit <= deadlineNanos) {
+        s.timedOut.incrementAndGet();
+        throw new SimError(Status.UNAVAILABLE, 503, "Request timeout expired");
+      }
+      s.cancelledInQueue.incrementAndGet();
+      throw new SimError(Status.DEADLINE_EXCEEDED, 504, "Request timeout expired");
     }
     long queue = System.nanoTime() - arrived;
     try {

@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
@@ -221,7 +220,7 @@ public final class TritonClient implements AutoCloseable {
   }
 
   private CallDescriptor inferDescriptor(InferRequest request) {
-    String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+    String id = request.id() != null ? request.id() : dev.inferscope.core.internal.RequestIds.next();
     return descriptor("infer", "ModelInfer", "POST", HttpTransport.modelPath(request.model(), request.version())
         + "/infer", request.model())
         .modelVersion(request.version())
@@ -257,7 +256,7 @@ public final class TritonClient implements AutoCloseable {
       throw new UnsupportedOperationException("generate streams need the gRPC transport");
     }
     CallDescriptor d = descriptor("generate", "ModelStreamInfer", "POST", "", request.model())
-        .requestId(UUID.randomUUID().toString())
+        .requestId(dev.inferscope.core.internal.RequestIds.next())
         .streaming(request.stream())
         .genAi(true)
         .maxTokens(request.maxTokens())

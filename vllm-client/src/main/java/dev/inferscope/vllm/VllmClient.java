@@ -27,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -346,7 +345,7 @@ public final class VllmClient implements AutoCloseable {
   private CallDescriptor descriptor(String operation, String model, SamplingParams p, boolean streaming) {
     return CallDescriptor.builder(system, operation, model)
         .endpoint(endpoint)
-        .requestId(UUID.randomUUID().toString())
+        .requestId(dev.inferscope.core.internal.RequestIds.next())
         .server(host, port)
         .http("POST", baseUri + pathFor(operation))
         .streaming(streaming)
@@ -450,7 +449,7 @@ public final class VllmClient implements AutoCloseable {
 
   private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder, boolean healthCheck) {
     CallDescriptor d = CallDescriptor.builder(system, operation, "").endpoint(endpoint)
-        .requestId(UUID.randomUUID().toString()).server(host, port).http("GET", baseUri + path).build();
+        .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("GET", baseUri + path).build();
     Call call = telemetry.start(d);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path)).GET();
@@ -472,7 +471,7 @@ public final class VllmClient implements AutoCloseable {
 
   private <T> T simplePost(String operation, String model, String path, byte[] body, BodyDecoder<T> decoder) {
     CallDescriptor d = CallDescriptor.builder(system, operation, model).endpoint(endpoint)
-        .requestId(UUID.randomUUID().toString()).server(host, port).http("POST", baseUri + path).build();
+        .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("POST", baseUri + path).build();
     Call call = telemetry.start(d);
     call.requestBytes(body.length);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {

@@ -171,32 +171,25 @@ public final class DriftStatistics {
 
   /** Jensen-Shannon divergence of two categorical count maps. */
   public static double js(Map<String, Long> reference, Map<String, Long> current) {
-    java.util.Set<String> keys = new java.util.TreeSet<>(reference.keySet());
-    keys.addAll(current.keySet());
-    double rt = reference.values().stream().mapToLong(Long::longValue).sum();
-    double ct = current.values().stream().mapToLong(Long::longValue).sum();
-    if (rt == 0 || ct == 0) {
-      return Double.NaN;
-    }
-    double[] p = new double[keys.size()];
-    double[] q = new double[keys.size()];
-    int i = 0;
-    for (String k : keys) {
-      p[i] = reference.getOrDefault(k, 0L) / rt;
-      q[i] = current.getOrDefault(k, 0L) / ct;
-      i++;
-    }
-    return js(p, q);
+    double[][] pq = aligned(reference, current);
+    return pq == null ? Double.NaN : js(pq[0], pq[1]);
   }
 
   /** PSI of two categorical count maps (categories as bins). */
   public static double psi(Map<String, Long> reference, Map<String, Long> current, double epsilon) {
+    double[][] pq = aligned(reference, current);
+    return pq == null ? Double.NaN : psi(pq[0], pq[1], epsilon);
+  }
+
+  /** Both count maps as proportion vectors over the union of their categories, or null if one is empty. */
+  private static double @org.jspecify.annotations.Nullable [][] aligned(Map<String, Long> reference,
+      Map<String, Long> current) {
     java.util.Set<String> keys = new java.util.TreeSet<>(reference.keySet());
     keys.addAll(current.keySet());
     double rt = reference.values().stream().mapToLong(Long::longValue).sum();
     double ct = current.values().stream().mapToLong(Long::longValue).sum();
     if (rt == 0 || ct == 0) {
-      return Double.NaN;
+      return null;
     }
     double[] p = new double[keys.size()];
     double[] q = new double[keys.size()];
@@ -206,7 +199,7 @@ public final class DriftStatistics {
       q[i] = current.getOrDefault(k, 0L) / ct;
       i++;
     }
-    return psi(p, q, epsilon);
+    return new double[][] {p, q};
   }
 
   private static double log2(double x) {
