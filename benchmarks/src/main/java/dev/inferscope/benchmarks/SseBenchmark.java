@@ -1,6 +1,6 @@
 package dev.inferscope.benchmarks;
 
-import dev.inferscope.vllm.internal.SseReader;
+import dev.inferscope.core.internal.SseReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -882,6 +882,31 @@ public final class TritonSimulator implements AutoCloseable {
         send(ex, 200, "text/plain; version=0.0.4", metrics().getBytes(StandardCharsets.UTF_8), -1);
       } else if (path.equals("/v2/health/live") || path.equals("/v2/health/ready")) {
         send(ex, 200, "application/json", new byte[0], -1);
+      } else if (path.equals("/v2/repository/index")) {
+        List<Object> index = new ArrayList<>();
+        for (ModelState ms : models.values()) {
+          index.add(Map.of("name", ms.model.name(), "version", ms.model.version(),
+              "state", ms.loaded ? "READY" : "UNAVAILABLE", "reason", ""));
+        }
+        sendJson(ex, 200, index);
+      } else if (path.startsWith("/v2/repository/models/") && (path.endsWith("/load") || path.endsWith("/unload"))) {
+        String name = path.substring("/v2/repository/models/".length(), path.lastIndexOf('/'));
+        model(name, true).loaded = path.endsWith("/load");
+        ex.getRequestBody().readAllBytes();
+        send(ex, 200, "application/json", new byte[0], -1);
+      } else if (path.equals("/v2/trace/setting") || (path.startsWith("/v2/models/") && path.endsWith("/trace/setting"))) {
+        byte[] body = ex.getRequestBody().readAllBytes();
+        if (body.length > 0) {
+          Json.parseObject(body, "trace settings").forEach((k, v) -> traceSettings.put(k,
+              v instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of(String.valueOf(v))));
+        }
+        sendJson(ex, 200, new LinkedHashMap<>(traceSettings));
+      } else if (path.equals("/v2/logging")) {
+        byte[] body = ex.getRequestBody().readAllBytes();
+        if (body.length > 0) {
+          Json.parseObject(body, "log settings").forEach((k, v) -> logSettings.put(k, v instanceof Long l ? l.intValue() : v));
+        }
+        sendJson(ex, 200, new LinkedHashMap<>(logSettings));
       } else if (path.equals("/v2")) {
         sendJson(ex, 200, Map.of("name", "triton", "version", "2.60.0-sim",
             "extensions", List.of("classification", "model_repository", "statistics", "binary_tensor_data")));
@@ -893,7 +918,12 @@ public final class TritonSimulator implements AutoCloseable {
           case "" -> sendJson(ex, 200, metadataJson(model(model)));
           case "ready" -> send(ex, models.containsKey(model) && models.get(model).loaded ? 200 : 400,
               "application/json", new byte[0], -1);
-          case "config" -> sendJson(ex, 200, Map.of("name", model, "max_batch_size", model(model).model.maxBatchSize()));
+          case "config" -> {
+            String json = com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames()
+                .print(config(model(model)));
+            send(ex, 200, "application/json", json.getBytes(StandardCharsets.UTF_8), -1);
+          }
+          case "generate", "generate_stream" -> httpGenerate(ex, model(model), action.equals("generate_stream"));
           case "stats" -> {
             ModelState s = model(model);
             sendJson(ex, 200, Map.of("model_stats", List.of(Map.of("name", model, "version", s.model.version(),
@@ -915,6 +945,48 @@ public final class TritonSimulator implements AutoCloseable {
       sendJson(ex, 500, Map.of("error", "simulator failure"));
     } finally {
       ex.close();
+    }
+  }
+
+  /** Triton's HTTP generate extension: one JSON answer, or server-sent events for generate_stream. */
+  private void httpGenerate(HttpExchange ex, ModelState s, boolean sse) throws IOException {
+    Map<String, Object> req = Json.parseObject(ex.getRequestBody().readAllBytes(), "generate request");
+    Map<String, Object> params = Json.object(req, "parameters");
+    if (params == null) {
+      params = Map.of();
+    }
+    String text = Objects.toString(req.get("text_input"), "");
+    int maxTokens = (int) Math.min(s.model.tokens(), Json.longValue(params, "max_tokens", s.model.tokens()));
+    int promptTokens = text.isBlank() ? 0 : text.trim().split("\\s+").length;
+    if (!sse) {
+      StringBuilder all = new StringBuilder();
+      for (int t = 0; t < maxTokens; t++) {
+        sleep(t == 0 ? s.model.timeToFirstToken().toNanos() : s.model.interTokenGap().toNanos());
+        all.append(t == 0 ? "" : " ").append("tok").append(t);
+      }
+      s.served.incrementAndGet();
+      sendJson(ex, 200, Map.of("model_name", s.model.name(), "model_version", s.model.version(),
+          "text_output", all.toString(), "finish_reason", "length", "num_input_tokens", promptTokens,
+          "num_output_tokens", maxTokens));
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.sendResponseHeaders(200, 0);
+    try (OutputStream out = ex.getResponseBody()) {
+      for (int t = 0; t < maxTokens; t++) {
+        sleep(t == 0 ? s.model.timeToFirstToken().toNanos() : s.model.interTokenGap().toNanos());
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("model_name", s.model.name());
+        e.put("text_output", (t == 0 ? "" : " ") + "tok" + t);
+        if (t == maxTokens - 1) {
+          e.put("finish_reason", "length");
+          e.put("num_input_tokens", promptTokens);
+          e.put("num_output_tokens", maxTokens);
+        }
+        out.write(("data: " + Json.write(e) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+      s.served.incrementAndGet();
     }
   }
 

@@ -33,10 +33,19 @@ import org.jspecify.annotations.Nullable;
 public final class GenerateStream implements Iterator<GenerateChunk>, AutoCloseable {
   private static final Object END = new Object();
 
+  /** How the stream asks for more responses and stops the transport. */
+  interface Control {
+    void request(int n);
+
+    void cancel(String why);
+  }
+
+  static final Object END_OF_STREAM = END;
+
   private final Call call;
   private final @Nullable Deadline deadline;
   private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-  private volatile @Nullable ClientCallStreamObserver<ModelInferRequest> requestStream;
+  private volatile @Nullable Control control;
   private @Nullable GenerateChunk next;
   private boolean done;
   private final StringBuilder text = new StringBuilder();
@@ -51,7 +60,17 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse> observer = new ClientResponseObserver<>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<ModelInferRequest> rs) {
-        requestStream = rs;
+        control = new Control() {
+          @Override
+          public void request(int n) {
+            rs.request(n);
+          }
+
+          @Override
+          public void cancel(String why) {
+            rs.cancel(why, null);
+          }
+        };
         rs.disableAutoRequestWithInitial(1);
       }
 
@@ -76,7 +95,17 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     out.onCompleted();
   }
 
-  private static ModelInferRequest encode(Call call, GenerateRequest request) {
+  /**
+   * A stream fed by another transport (HTTP generate / generate_stream): {@code feeder} receives the
+   * event queue (ModelStreamInferResponse, Throwable or {@link #END_OF_STREAM}) and returns the control.
+   */
+  GenerateStream(Call call, @Nullable Deadline deadline, java.util.function.Function<java.util.Queue<Object>, Control> feeder) {
+    this.call = call;
+    this.deadline = deadline;
+    this.control = feeder.apply(events);
+  }
+
+  static ModelInferRequest encode(Call call, GenerateRequest request) {
     long t0 = call.clock().nanoTime();
     ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(request.model());
     if (call.descriptor().requestId() != null) {
@@ -178,9 +207,9 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       record();
       call.end();
     } else {
-      ClientCallStreamObserver<ModelInferRequest> rs = requestStream;
-      if (rs != null) {
-        rs.request(1);
+      Control c = control;
+      if (c != null) {
+        c.request(1);
       }
     }
     return chunk;
@@ -243,9 +272,9 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
   private InferenceException fail(InferenceException e, boolean cancelRpc) {
     done = true;
     if (cancelRpc) {
-      ClientCallStreamObserver<ModelInferRequest> rs = requestStream;
-      if (rs != null) {
-        rs.cancel("inferscope: stream failed", null);
+      Control c = control;
+      if (c != null) {
+        c.cancel("inferscope: stream failed");
       }
     }
     record();
@@ -267,9 +296,9 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       return;
     }
     done = true;
-    ClientCallStreamObserver<ModelInferRequest> rs = requestStream;
-    if (rs != null) {
-      rs.cancel("cancelled by the caller", null);
+    Control c = control;
+    if (c != null) {
+      c.cancel("cancelled by the caller");
     }
     record();
     call.cancel();

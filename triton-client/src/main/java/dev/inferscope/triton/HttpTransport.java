@@ -499,6 +499,167 @@ final class HttpTransport implements Transport {
     }
   }
 
+  /** POSTs a JSON body (or GETs when {@code body} is null) and returns the parsed object, or null for an empty body. */
+  @Nullable Object exchange(Call call, String path, @Nullable Object body, @Nullable Deadline deadline) {
+    HttpRequest.Builder b = request(call, path, deadline);
+    if (body == null) {
+      b.GET();
+    } else {
+      byte[] json = Json.write(body).getBytes(StandardCharsets.UTF_8);
+      call.requestBytes(json.length);
+      b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(json));
+    }
+    Response r = send(call, b.build());
+    if (r.status() != 200) {
+      throw error(r);
+    }
+    call.responseBytes(r.body().length);
+    return r.body().length == 0 ? null : Json.parse(r.body(), "response");
+  }
+
+  Map<String, Object> configJson(Call call, String model, @Nullable Deadline deadline) {
+    return Json.asObject(exchange(call, modelPath(model, null) + "/config", null, deadline), "model config");
+  }
+
+  List<RepositoryModel> repositoryIndex(Call call, @Nullable Deadline deadline) {
+    Object o = exchange(call, "/v2/repository/index", Map.of("ready", false), deadline);
+    if (!(o instanceof List<?> list)) {
+      throw InferenceException.of(ErrorType.PROTOCOL, "repository index is not an array");
+    }
+    List<RepositoryModel> out = new ArrayList<>();
+    for (Object e : list) {
+      Map<String, Object> m = Json.asObject(e, "repository entry");
+      String name = Json.string(m, "name");
+      if (name == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "repository entry without name");
+      }
+      out.add(new RepositoryModel(name, Json.string(m, "version"), Json.string(m, "state"), Json.string(m, "reason")));
+    }
+    return out;
+  }
+
+  void repository(Call call, String model, String action, @Nullable Deadline deadline) {
+    exchange(call, "/v2/repository/models/" + java.net.URLEncoder.encode(model, StandardCharsets.UTF_8) + "/" + action,
+        Map.of(), deadline);
+  }
+
+  /** A generate call on the HTTP endpoints ({@code generate} or, when streaming, {@code generate_stream}). */
+  GenerateStream generate(Call call, GenerateRequest request, @Nullable Deadline deadline) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("text_input", request.prompt());
+    Map<String, Object> params = new LinkedHashMap<>(request.sampling());
+    params.put("stream", request.stream());
+    params.put("exclude_input_in_output", request.excludeInput());
+    params.put("return_num_input_tokens", true);
+    params.put("return_num_output_tokens", true);
+    body.put("parameters", params);
+    long t0 = call.clock().nanoTime();
+    byte[] json = Json.write(body).getBytes(StandardCharsets.UTF_8);
+    call.recordPhase(Phase.SERIALIZE, call.clock().nanoTime() - t0);
+    call.requestBytes(json.length);
+    String path = modelPath(request.model(), null) + (request.stream() ? "/generate_stream" : "/generate");
+    HttpRequest.Builder b = request(call, path, null).header("Content-Type", "application/json")
+        .header("Accept", request.stream() ? "text/event-stream" : "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(json));
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw transport(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw InferenceException.of(ErrorType.CANCELLED, "interrupted", e);
+    }
+    call.httpStatusCode(resp.statusCode());
+    if (resp.statusCode() != 200) {
+      byte[] err;
+      try (InputStream in = resp.body()) {
+        err = in.readNBytes(64 * 1024);
+      } catch (IOException e) {
+        err = new byte[0];
+      }
+      throw error(new Response(resp.statusCode(), err, null));
+    }
+    InputStream in = resp.body();
+    return new GenerateStream(call, deadline, queue -> {
+      Thread reader = new Thread(() -> feed(in, request.stream(), queue), "inferscope-triton-generate");
+      reader.setDaemon(true);
+      reader.start();
+      return new GenerateStream.Control() {
+        @Override
+        public void request(int n) {
+          // the reader runs ahead into the queue; closing the body stops it
+        }
+
+        @Override
+        public void cancel(String why) {
+          try {
+            in.close();
+          } catch (IOException ignored) {
+            // closing aborts the exchange
+          }
+        }
+      };
+    });
+  }
+
+  /** Reads generate responses (one JSON body, or server-sent events) into the stream's queue. */
+  private static void feed(InputStream in, boolean sse, java.util.Queue<Object> queue) {
+    try (in) {
+      if (!sse) {
+        byte[] body = in.readNBytes(64 << 20);
+        queue.add(toResponse(Json.parseObject(body, "generate response"), true));
+        return;
+      }
+      dev.inferscope.core.internal.SseReader reader = new dev.inferscope.core.internal.SseReader(in, 16 << 20);
+      dev.inferscope.core.internal.SseReader.Event e;
+      while ((e = reader.next()) != null) {
+        queue.add(toResponse(Json.parseObject(e.data(), "generate_stream event"), false));
+      }
+      // HTTP streams mark their end by closing: an empty final response ends the call
+      queue.add(toResponse(Map.of(), true));
+    } catch (InferenceException e) {
+      queue.add(e);
+    } catch (IOException e) {
+      queue.add(InferenceException.of(ErrorType.UNAVAILABLE, "connection lost while streaming", e));
+    }
+  }
+
+  private static Object toResponse(Map<String, Object> m, boolean last) {
+    Object err = m.get("error");
+    if (err != null) {
+      return dev.inferscope.triton.protocol.ModelStreamInferResponse.newBuilder()
+          .setErrorMessage(String.valueOf(err)).build();
+    }
+    dev.inferscope.triton.protocol.ModelInferResponse.Builder b =
+        dev.inferscope.triton.protocol.ModelInferResponse.newBuilder()
+            .setModelName(String.valueOf(m.getOrDefault("model_name", "")))
+            .putParameters("triton_final_response",
+                dev.inferscope.triton.protocol.InferParameter.newBuilder().setBoolParam(last).build());
+    bytesOutput(b, "text_output", m.get("text_output") == null ? "" : String.valueOf(m.get("text_output")));
+    if (m.get("finish_reason") != null) {
+      Object f = m.get("finish_reason");
+      bytesOutput(b, "finish_reason", f instanceof List<?> l && !l.isEmpty() ? String.valueOf(l.get(0)) : String.valueOf(f));
+    }
+    for (String count : new String[] {"num_input_tokens", "num_output_tokens"}) {
+      if (m.get(count) instanceof Number n) {
+        ByteBuffer bb = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(n.longValue());
+        b.addOutputs(dev.inferscope.triton.protocol.ModelInferResponse.InferOutputTensor.newBuilder().setName(count)
+            .setDatatype("INT64").addShape(1));
+        b.addRawOutputContents(com.google.protobuf.ByteString.copyFrom(bb.array()));
+      }
+    }
+    return dev.inferscope.triton.protocol.ModelStreamInferResponse.newBuilder().setInferResponse(b).build();
+  }
+
+  private static void bytesOutput(dev.inferscope.triton.protocol.ModelInferResponse.Builder b, String name, String v) {
+    byte[] s = v.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer bb = ByteBuffer.allocate(4 + s.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(s.length).put(s);
+    b.addOutputs(dev.inferscope.triton.protocol.ModelInferResponse.InferOutputTensor.newBuilder().setName(name)
+        .setDatatype("BYTES").addShape(1));
+    b.addRawOutputContents(com.google.protobuf.ByteString.copyFrom(bb.array()));
+  }
+
   @Override
   public List<ModelStats> statistics(Call call, String model, @Nullable Deadline deadline) {
     Map<String, Object> m = getJson(call, modelPath(model, null) + "/stats", deadline);

@@ -103,7 +103,9 @@ class TritonClientTest {
     assertThat(r.output("OUTPUT0").asFloats()).containsExactly(1f, 2f, 3f, 4f);
     assertThat(t.modelConfig("echo").getName()).isEqualTo("echo");
     assertThat(t.modelStatistics("echo").get(0).successCount()).isEqualTo(1);
-    assertThat(t.repositoryIndex().getModelsList()).hasSize(2);
+    assertThat(t.repositoryIndex()).extracting(RepositoryModel::name).containsExactlyInAnyOrder("echo", "llm");
+    assertThat(t.traceSettings(null, java.util.Map.of("trace_level", List.of("TIMESTAMPS")))).containsEntry("trace_level", List.of("TIMESTAMPS"));
+    assertThat(t.logSettings(java.util.Map.of("log_info", false))).containsEntry("log_info", false);
     t.unloadModel("echo");
     assertThat(t.modelReady("echo")).isFalse();
     t.loadModel("echo");
@@ -164,6 +166,35 @@ class TritonClientTest {
     assertThat(span.getAttributes().get(AttributeKey.stringKey("http.request.method"))).isEqualTo("POST");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code"))).isEqualTo(200L);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("url.full"))).endsWith("/v2/models/echo/infer");
+  }
+
+  @Test
+  void everyOtherHttpEndpointAnswers() {
+    TritonSimulator s = sim(echo("echo"), SimulatedModel.llm("llm").generation(Duration.ofMillis(5), Duration.ofMillis(1), 4).build());
+    TritonClient t = http(s, b -> { });
+    assertThat(t.modelConfig("echo").getName()).isEqualTo("echo");
+    assertThat(t.modelConfig("echo").getInput(0).getName()).isEqualTo("INPUT0");
+    assertThat(t.repositoryIndex()).extracting(RepositoryModel::name).containsExactlyInAnyOrder("echo", "llm");
+    t.unloadModel("echo");
+    assertThat(t.modelReady("echo")).isFalse();
+    t.loadModel("echo");
+    assertThat(t.modelReady("echo")).isTrue();
+    assertThat(t.traceSettings(null, java.util.Map.of("trace_rate", List.of("100")))).containsEntry("trace_rate", List.of("100"));
+    assertThat(t.traceSettings("echo", java.util.Map.of())).containsKey("trace_rate");
+    assertThat(t.logSettings(java.util.Map.of("log_verbose_level", 2))).containsEntry("log_verbose_level", 2L);
+    try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hello world").maxTokens(3).build())) {
+      assertThat(g.collectText()).isEqualTo("tok0 tok1 tok2");
+    }
+    SpanData streamed = lastSpan();
+    assertThat(streamed.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(3L);
+    assertThat(streamed.getAttributes().get(AttributeKey.longKey("gen_ai.usage.input_tokens"))).isEqualTo(2L);
+    assertThat(streamed.getAttributes().get(AttributeKey.doubleKey("gen_ai.response.time_to_first_chunk"))).isPositive();
+    assertThat(streamed.getAttributes().get(AttributeKey.stringKey("url.full"))).endsWith("/v2/models/llm/generate_stream");
+    try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hi").stream(false).maxTokens(2).build())) {
+      assertThat(g.collectText()).isEqualTo("tok0 tok1");
+    }
+    assertThat(lastSpan().getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
+        .containsExactly("length");
   }
 
   @Test
@@ -401,8 +432,9 @@ class TritonClientTest {
     InferenceException e2 = catchThrowableOfType(InferenceException.class,
         () -> grpcErrors.generate(GenerateRequest.builder("missing", "x").build()).collectText());
     assertThat(e2.errorType()).isEqualTo(ErrorType.NOT_FOUND);
-    assertThatThrownBy(() -> http(s, b -> { }).generate(GenerateRequest.builder("llm", "x").build()))
-        .isInstanceOf(UnsupportedOperationException.class);
+    InferenceException e3 = catchThrowableOfType(InferenceException.class,
+        () -> http(s, b -> { }).generate(GenerateRequest.builder("missing", "x").build()).collectText());
+    assertThat(e3.errorType()).isEqualTo(ErrorType.NOT_FOUND);
   }
 
   @Test

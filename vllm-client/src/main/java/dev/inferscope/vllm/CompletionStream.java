@@ -7,7 +7,7 @@ import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ServerTimingSource;
 import dev.inferscope.core.internal.Json;
 import dev.inferscope.vllm.internal.OpenAiCodec;
-import dev.inferscope.vllm.internal.SseReader;
+import dev.inferscope.core.internal.SseReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;

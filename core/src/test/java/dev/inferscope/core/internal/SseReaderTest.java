@@ -1,4 +1,4 @@
-package dev.inferscope.vllm.internal;
+package dev.inferscope.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.inferscope.vllm.internal;
+package dev.inferscope.core.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
