@@ -27,8 +27,18 @@ public final class SimulatedModel {
   private final Duration timeToFirstToken;
   private final Duration interTokenGap;
   private final int tokens;
+  private final Duration computeJitter;
+  private final double errorRate;
+  private final double spikeRate;
+  private final Duration spike;
+  private final long seed;
 
   private SimulatedModel(Builder b) {
+    this.computeJitter = b.computeJitter;
+    this.errorRate = b.errorRate;
+    this.spikeRate = b.spikeRate;
+    this.spike = b.spike;
+    this.seed = b.seed;
     this.name = b.name;
     this.version = b.version;
     this.inputs = List.copyOf(b.inputs);
@@ -106,6 +116,30 @@ public final class SimulatedModel {
     return tokens;
   }
 
+  /** Compute time varies uniformly within ± this. */
+  public Duration computeJitter() {
+    return computeJitter;
+  }
+
+  /** Share of requests that fail with INTERNAL. */
+  public double errorRate() {
+    return errorRate;
+  }
+
+  /** Share of requests that take an extra {@link #spike()}. */
+  public double spikeRate() {
+    return spikeRate;
+  }
+
+  public Duration spike() {
+    return spike;
+  }
+
+  /** Seed of the random draws (jitter, errors, spikes). */
+  public long seed() {
+    return seed;
+  }
+
   /** Builds a {@link SimulatedModel}. */
   public static final class Builder {
     private final String name;
@@ -120,6 +154,11 @@ public final class SimulatedModel {
     private Duration timeToFirstToken = Duration.ofMillis(20);
     private Duration interTokenGap = Duration.ofMillis(5);
     private int tokens = 8;
+    private Duration computeJitter = Duration.ZERO;
+    private double errorRate;
+    private double spikeRate;
+    private Duration spike = Duration.ZERO;
+    private long seed = 42;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "name");
@@ -174,6 +213,31 @@ public final class SimulatedModel {
       this.timeToFirstToken = timeToFirstToken;
       this.interTokenGap = interTokenGap;
       this.tokens = tokens;
+      return this;
+    }
+
+    /** Compute time uniformly distributed in computeTime ± jitter (seeded). */
+    public Builder computeJitter(Duration jitter) {
+      this.computeJitter = jitter;
+      return this;
+    }
+
+    /** Fail this share of requests with INTERNAL "simulated failure". */
+    public Builder errorRate(double rate) {
+      this.errorRate = rate;
+      return this;
+    }
+
+    /** Add {@code extra} compute to this share of requests (latency spikes). */
+    public Builder latencySpikes(double rate, Duration extra) {
+      this.spikeRate = rate;
+      this.spike = extra;
+      return this;
+    }
+
+    /** Seed of the random draws. */
+    public Builder seed(long seed) {
+      this.seed = seed;
       return this;
     }
 

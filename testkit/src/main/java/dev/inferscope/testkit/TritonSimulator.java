@@ -88,7 +88,13 @@ public final class TritonSimulator implements AutoCloseable {
     /** HTTP: an Inference-Header-Content-Length larger than the body. */
     WRONG_HEADER_LENGTH,
     /** Every request fails with UNAVAILABLE. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** HTTP: the connection is closed without an answer; gRPC: the call ends with UNAVAILABLE. */
+    DROP_CONNECTION,
+    /** Decoupled models: the final response is sent twice. */
+    FINAL_TWICE,
+    /** Decoupled models: no response carries triton_final_response; the stream just completes. */
+    FINAL_NEVER
   }
 
   private final Map<String, ModelState> models = new LinkedHashMap<>();
@@ -273,9 +279,11 @@ public final class TritonSimulator implements AutoCloseable {
     final AtomicLong inferences = new AtomicLong();
     volatile long lastInference;
     volatile boolean loaded = true;
+    final java.util.Random random;
 
     ModelState(SimulatedModel model) {
       this.model = model;
+      this.random = new java.util.Random(model.seed());
       this.instances = new Semaphore(model.instances(), true);
     }
   }
@@ -284,6 +292,9 @@ public final class TritonSimulator implements AutoCloseable {
   private long execute(ModelState s, long deadlineNanos, Runnable checkCancelled) {
     if (fault == Fault.UNAVAILABLE) {
       throw new SimError(Status.UNAVAILABLE, 503, "simulated outage");
+    }
+    if (fault == Fault.DROP_CONNECTION) {
+      throw new SimError(Status.UNAVAILABLE, -1, "connection dropped");
     }
     long arrived = System.nanoTime();
     SimulatedModel m = s.model;
@@ -333,18 +344,34 @@ public final class TritonSimulator implements AutoCloseable {
     long queue = System.nanoTime() - arrived;
     try {
       long start = System.nanoTime();
-      sleep(m.computeTime().toNanos());
-      long compute = System.nanoTime() - start;
+      long compute = m.computeTime().toNanos();
+      boolean fail;
+      synchronized (s.random) {
+        if (!m.computeJitter().isZero()) {
+          compute += (long) ((s.random.nextDouble() * 2 - 1) * m.computeJitter().toNanos());
+        }
+        if (m.spikeRate() > 0 && s.random.nextDouble() < m.spikeRate()) {
+          compute += m.spike().toNanos();
+        }
+        fail = m.errorRate() > 0 && s.random.nextDouble() < m.errorRate();
+      }
+      sleep(Math.max(0, compute));
+      if (fail) {
+        s.failedNanos.addAndGet(System.nanoTime() - arrived);
+        s.rejected.incrementAndGet();
+        throw new SimError(Status.INTERNAL, 500, "simulated failure");
+      }
+      long computed = System.nanoTime() - start;
       s.served.incrementAndGet();
       s.queueNanos.addAndGet(queue);
-      s.computeNanos.addAndGet(compute);
-      s.successNanos.addAndGet(queue + compute);
+      s.computeNanos.addAndGet(computed);
+      s.successNanos.addAndGet(queue + computed);
       s.inferences.incrementAndGet();
       s.lastInference = System.currentTimeMillis();
       try {
         checkCancelled.run();
       } catch (SimError e) {
-        s.computeOnCancelled.addAndGet(compute);
+        s.computeOnCancelled.addAndGet(computed);
       }
       return queue;
     } finally {
@@ -754,9 +781,14 @@ public final class TritonSimulator implements AutoCloseable {
       String piece = (t == 0 ? "" : " ") + "tok" + t;
       all.append(piece);
       boolean last = t == maxTokens - 1;
+      Fault f = fault;
       if (stream || last) {
-        sink.accept(llmResponse(m, r.getId(), stream ? piece : all.toString(), last ? "length" : null,
-            last, wantInputCount ? promptTokens : -1, wantOutputCount && last ? maxTokens : -1));
+        ModelInferResponse resp = llmResponse(m, r.getId(), stream ? piece : all.toString(), last ? "length" : null,
+            last && f != Fault.FINAL_NEVER, wantInputCount ? promptTokens : -1, wantOutputCount && last ? maxTokens : -1);
+        sink.accept(resp);
+        if (last && f == Fault.FINAL_TWICE) {
+          sink.accept(resp);
+        }
       }
     }
     s.computeNanos.addAndGet(System.nanoTime() - arrived);
@@ -940,6 +972,9 @@ public final class TritonSimulator implements AutoCloseable {
         sendJson(ex, 404, Map.of("error", "unknown endpoint"));
       }
     } catch (SimError e) {
+      if (e.http < 0) {
+        return; // drop: close the exchange without an answer
+      }
       sendJson(ex, e.http, Map.of("error", e.getMessage()));
     } catch (RuntimeException e) {
       sendJson(ex, 500, Map.of("error", "simulator failure"));

@@ -169,6 +169,52 @@ class TritonClientTest {
   }
 
   @Test
+  void injectedErrorsSpikesJitterAndDroppedConnections() {
+    TritonSimulator s = sim(
+        SimulatedModel.builder("flaky").input("INPUT0", "FP32", 1, 4).errorRate(1.0).build(),
+        SimulatedModel.builder("spiky").input("INPUT0", "FP32", 1, 4).computeTime(Duration.ofMillis(1))
+            .latencySpikes(1.0, Duration.ofMillis(120)).build(),
+        SimulatedModel.builder("jitter").input("INPUT0", "FP32", 1, 4).computeTime(Duration.ofMillis(20))
+            .computeJitter(Duration.ofMillis(10)).instances(4).build());
+    TritonClient g = grpc(s, b -> { });
+    TritonClient h = http(s, b -> { });
+    assertThat(catchThrowableOfType(InferenceException.class, () -> g.infer(small("flaky"))).errorType())
+        .isEqualTo(ErrorType.INTERNAL);
+    assertThat(catchThrowableOfType(InferenceException.class, () -> h.infer(small("flaky"))).errorType())
+        .isEqualTo(ErrorType.INTERNAL);
+    long t0 = System.nanoTime();
+    g.infer(small("spiky"));
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(120));
+    for (int i = 0; i < 20; i++) {
+      g.infer(small("jitter"));
+    }
+    double mean = s.groundTruth("jitter").meanComputeNanos() / 1e6;
+    assertThat(mean).isBetween(10.0, 31.0);
+    s.fault(TritonSimulator.Fault.DROP_CONNECTION);
+    assertThat(catchThrowableOfType(InferenceException.class, () -> h.infer(small("jitter"))).errorType())
+        .isEqualTo(ErrorType.UNAVAILABLE);
+    assertThat(catchThrowableOfType(InferenceException.class, () -> g.infer(small("jitter"))).errorType())
+        .isEqualTo(ErrorType.UNAVAILABLE);
+  }
+
+  @Test
+  void aFinalResponseSentTwiceOrNeverEndsTheCallOnce() {
+    TritonSimulator s = sim(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 3).build());
+    TritonClient g = grpc(s, b -> { });
+    s.fault(TritonSimulator.Fault.FINAL_TWICE);
+    try (GenerateStream stream = g.generate(GenerateRequest.builder("llm", "x").build())) {
+      assertThat(stream.collectText()).isEqualTo("tok0 tok1 tok2");
+    }
+    assertThat(capture.spans()).hasSize(1);
+    s.fault(TritonSimulator.Fault.FINAL_NEVER);
+    InferenceException e = catchThrowableOfType(InferenceException.class,
+        () -> g.generate(GenerateRequest.builder("llm", "x").build()).collectText());
+    assertThat(e.errorType()).isEqualTo(ErrorType.PROTOCOL);
+    assertThat(e.chunksReceived()).isEqualTo(3);
+    assertThat(capture.spans()).hasSize(2);
+  }
+
+  @Test
   void everyOtherHttpEndpointAnswers() {
     TritonSimulator s = sim(echo("echo"), SimulatedModel.llm("llm").generation(Duration.ofMillis(5), Duration.ofMillis(1), 4).build());
     TritonClient t = http(s, b -> { });
