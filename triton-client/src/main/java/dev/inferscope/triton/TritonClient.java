@@ -62,6 +62,7 @@ public final class TritonClient implements AutoCloseable {
   private final String endpoint;
   private final List<String> gpuIds;
   private final @Nullable ModelStatisticsPoller poller;
+  private final @Nullable TritonServerMetrics serverMetrics;
 
   private TritonClient(Builder b, Transport transport) {
     this.transport = transport;
@@ -76,6 +77,13 @@ public final class TritonClient implements AutoCloseable {
     this.poller = b.statisticsInterval == null ? null
         : new ModelStatisticsPoller(this::statisticsUntraced, b.statisticsModels, b.statisticsInterval,
             telemetry.clock(), telemetry.meterRegistry(), endpoint, b.statisticsInBackground);
+    this.serverMetrics = b.metricsUri == null ? null
+        : new TritonServerMetrics(b.metricsUri, b.metricsInterval, telemetry, endpoint);
+  }
+
+  /** The {@code /metrics} monitor, or {@code null} when scraping is off. */
+  public @Nullable TritonServerMetrics serverMetrics() {
+    return serverMetrics;
   }
 
   /** A builder for a gRPC client of {@code target} ({@code host:port}, or {@code inprocess:<name>}). */
@@ -427,6 +435,9 @@ public final class TritonClient implements AutoCloseable {
     if (poller != null) {
       poller.close();
     }
+    if (serverMetrics != null) {
+      serverMetrics.close();
+    }
     transport.close();
   }
 
@@ -457,6 +468,8 @@ public final class TritonClient implements AutoCloseable {
     private @Nullable Duration statisticsInterval;
     private List<String> statisticsModels = new ArrayList<>();
     private boolean statisticsInBackground = true;
+    private @Nullable URI metricsUri;
+    private Duration metricsInterval = Duration.ofSeconds(15);
 
     private Builder(@Nullable String target, @Nullable URI url) {
       this.target = target;
@@ -550,6 +563,16 @@ public final class TritonClient implements AutoCloseable {
     public Builder statisticsPolling(Duration interval, String... models) {
       this.statisticsInterval = interval;
       this.statisticsModels = List.of(models);
+      return this;
+    }
+
+    /**
+     * Scrape Triton's {@code /metrics} (e.g. {@code http://triton:8002/metrics}) at {@code interval} to feed
+     * {@code inference.server.queue.depth}.
+     */
+    public Builder scrapeMetrics(URI metricsUri, Duration interval) {
+      this.metricsUri = Objects.requireNonNull(metricsUri, "metricsUri");
+      this.metricsInterval = Objects.requireNonNull(interval, "interval");
       return this;
     }
 

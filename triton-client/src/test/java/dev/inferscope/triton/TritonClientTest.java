@@ -283,6 +283,28 @@ class TritonClientTest {
   }
 
   @Test
+  void metricsScraperReportsTheQueueDepth() throws Exception {
+    TritonSimulator s = sim(SimulatedModel.builder("busy").input("INPUT0", "FP32", 1, 4)
+        .computeTime(Duration.ofMillis(300)).instances(1).build());
+    TritonClient t = grpc(s, b -> b.scrapeMetrics(java.net.URI.create(s.httpUri() + "/metrics"), Duration.ofHours(1)));
+    List<CompletableFuture<InferResult>> fs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      fs.add(t.inferAsync(small("busy")));
+    }
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    double depth = 0;
+    while (depth < 2 && System.nanoTime() < until) {
+      depth = t.serverMetrics().refresh().getOrDefault("busy", 0.0);
+    }
+    assertThat(depth).isGreaterThanOrEqualTo(2);
+    assertThat(capture.meters().get("inference.server.queue.depth").tag("model", "busy").gauge().value())
+        .isGreaterThanOrEqualTo(0);
+    for (CompletableFuture<InferResult> f : fs) {
+      f.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void deadlineExpiringWhileQueuedSpendsNoCompute() throws Exception {
     TritonSimulator s = sim(SimulatedModel.builder("busy").input("INPUT0", "FP32", 1, 4)
         .computeTime(Duration.ofMillis(400)).instances(1).build());
