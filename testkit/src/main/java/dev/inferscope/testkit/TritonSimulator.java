@@ -1041,6 +1041,15 @@ public final class TritonSimulator implements AutoCloseable {
   @SuppressWarnings("unchecked")
   private void httpInfer(HttpExchange ex, String model) throws IOException {
     byte[] body = ex.getRequestBody().readAllBytes();
+    if ("gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
+      try (java.io.InputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+        body = in.readAllBytes();
+      } catch (IOException e) {
+        throw new SimError(Status.INVALID_ARGUMENT, 400, "request body is not valid gzip");
+      }
+    }
+    String acceptEncoding = ex.getRequestHeaders().getFirst("Accept-Encoding");
+    boolean gzipAnswer = acceptEncoding != null && acceptEncoding.contains("gzip");
     String hl = ex.getRequestHeaders().getFirst("Inference-Header-Content-Length");
     int jsonLen = hl == null ? body.length : Integer.parseInt(hl.trim());
     if (jsonLen < 0 || jsonLen > body.length) {
@@ -1115,6 +1124,19 @@ public final class TritonSimulator implements AutoCloseable {
       json = java.util.Arrays.copyOf(json, json.length / 2);
     }
     byte[] binary = bin.toByteArray();
+    if (gzipAnswer) {
+      byte[] all = new byte[json.length + binary.length];
+      System.arraycopy(json, 0, all, 0, json.length);
+      System.arraycopy(binary, 0, all, json.length, binary.length);
+      java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream();
+      try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(z)) {
+        out.write(all);
+      }
+      ex.getResponseHeaders().set("Content-Encoding", "gzip");
+      send(ex, 200, binary.length == 0 ? "application/json" : "application/octet-stream", z.toByteArray(),
+          binary.length == 0 ? -1 : json.length);
+      return;
+    }
     if (binary.length == 0 && f != Fault.WRONG_HEADER_LENGTH) {
       send(ex, 200, "application/json", json, -1);
       return;

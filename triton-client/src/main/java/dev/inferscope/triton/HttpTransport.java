@@ -36,9 +36,11 @@ final class HttpTransport implements Transport {
   private final long maxResponseBytes;
   private final boolean binary;
   private final boolean timeoutParameter;
+  private final boolean gzip;
 
   HttpTransport(URI base, HttpClient http, Map<String, String> headers, long maxResponseBytes, boolean binary,
-      boolean timeoutParameter) {
+      boolean timeoutParameter, boolean gzip) {
+    this.gzip = gzip;
     String s = base.toString();
     this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
     this.http = http;
@@ -87,7 +89,8 @@ final class HttpTransport implements Transport {
     try {
       HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       call.httpStatusCode(r.statusCode());
-      try (InputStream in = r.body()) {
+      boolean gzipped = r.headers().firstValue("Content-Encoding").map(v -> v.equalsIgnoreCase("gzip")).orElse(false);
+      try (InputStream raw = r.body(); InputStream in = gzipped ? new java.util.zip.GZIPInputStream(raw) : raw) {
         byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxResponseBytes + 1));
         if (body.length > maxResponseBytes) {
           throw InferenceException.of(ErrorType.PROTOCOL, "response larger than " + maxResponseBytes + " bytes");
@@ -333,8 +336,29 @@ final class HttpTransport implements Transport {
     parts.add(ByteBuffer.wrap(e.json()));
     parts.addAll(e.binary());
     HttpRequest.Builder b = request(call, modelPath(request.model(), request.version()) + "/infer", deadline)
-        .header("Content-Type", binary ? "application/octet-stream" : "application/json")
-        .POST(HttpRequest.BodyPublishers.fromPublisher(new BufferListPublisher(parts), e.total()));
+        .header("Content-Type", binary ? "application/octet-stream" : "application/json");
+    if (gzip) {
+      // Optional compression both ways: the request body is gzipped (a copy), the answer may be.
+      java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream((int) Math.min(e.total() / 2 + 64, 1 << 26));
+      try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(z)) {
+        for (ByteBuffer part : parts) {
+          ByteBuffer p = part.duplicate();
+          if (p.hasArray()) {
+            out.write(p.array(), p.arrayOffset() + p.position(), p.remaining());
+          } else {
+            byte[] tmp = new byte[p.remaining()];
+            p.get(tmp);
+            out.write(tmp);
+          }
+        }
+      } catch (IOException ex) {
+        throw InferenceException.of(ErrorType.INTERNAL, "could not compress the request", ex);
+      }
+      b.header("Content-Encoding", "gzip").header("Accept-Encoding", "gzip")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(z.toByteArray()));
+    } else {
+      b.POST(HttpRequest.BodyPublishers.fromPublisher(new BufferListPublisher(parts), e.total()));
+    }
     if (binary) {
       b.header("Inference-Header-Content-Length", Integer.toString(e.json().length));
     }
@@ -369,7 +393,15 @@ final class HttpTransport implements Transport {
           throw transport(t);
         }
         call.httpStatusCode(resp.statusCode());
-        Response r = new Response(resp.statusCode(), resp.body(),
+        byte[] body = resp.body();
+        if (resp.headers().firstValue("Content-Encoding").map(v -> v.equalsIgnoreCase("gzip")).orElse(false)) {
+          try (InputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxResponseBytes + 1));
+          } catch (IOException ex) {
+            throw InferenceException.of(ErrorType.PROTOCOL, "response is not valid gzip", ex);
+          }
+        }
+        Response r = new Response(resp.statusCode(), body,
             resp.headers().firstValue("Inference-Header-Content-Length").orElse(null));
         if (r.status() != 200) {
           throw error(r);

@@ -464,6 +464,7 @@ public final class TritonClient implements AutoCloseable {
     private List<String> gpuIds = List.of();
     private boolean timeoutParameter;
     private boolean binary = true;
+    private boolean gzip;
     private @Nullable HttpClient httpClient;
     private @Nullable Duration statisticsInterval;
     private List<String> statisticsModels = new ArrayList<>();
@@ -551,6 +552,12 @@ public final class TritonClient implements AutoCloseable {
       return this;
     }
 
+    /** HTTP: gzip infer request bodies and accept gzipped answers (default off). */
+    public Builder gzip(boolean gzip) {
+      this.gzip = gzip;
+      return this;
+    }
+
     public Builder httpClient(HttpClient httpClient) {
       this.httpClient = httpClient;
       return this;
@@ -590,7 +597,7 @@ public final class TritonClient implements AutoCloseable {
         HttpClient client = httpClient != null ? httpClient
             : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         t = new HttpTransport(Objects.requireNonNull(url), client, headers, maxInboundMessageSize, binary,
-            timeoutParameter);
+            timeoutParameter, gzip);
       }
       return new TritonClient(this, t);
     }

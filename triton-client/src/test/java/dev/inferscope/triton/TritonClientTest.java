@@ -244,6 +244,17 @@ class TritonClientTest {
   }
 
   @Test
+  void gzipBothWaysOverHttp() throws Exception {
+    TritonSimulator s = sim(echo("echo"));
+    for (boolean binary : new boolean[] {true, false}) {
+      TritonClient t = http(s, b -> b.gzip(true).binaryTensorData(binary));
+      assertThat(t.infer(small("echo")).output("OUTPUT0").asFloats()).containsExactly(1f, 2f, 3f, 4f);
+      assertThat(t.inferAsync(small("echo")).get(10, TimeUnit.SECONDS).output("OUTPUT0").asFloats()).hasSize(4);
+    }
+    assertThat(s.seenHeaders()).anyMatch(h -> "gzip".equals(h.get("content-encoding")));
+  }
+
+  @Test
   void backlogShowsServerQueueDominatingAndStatisticsMatchGroundTruth() throws Exception {
     TritonSimulator s = sim(SimulatedModel.builder("slow").input("INPUT0", "FP32", 1, 4)
         .computeTime(Duration.ofMillis(150)).instances(1).build());
