@@ -23,6 +23,7 @@ public final class SimulatedModel {
   private final int maxQueueSize;
   private final Duration queueTimeout;
   private final int maxBatchSize;
+  private final Duration maxQueueDelay;
   private final boolean decoupledLlm;
   private final Duration timeToFirstToken;
   private final Duration interTokenGap;
@@ -47,6 +48,7 @@ public final class SimulatedModel {
     this.maxQueueSize = b.maxQueueSize;
     this.queueTimeout = b.queueTimeout;
     this.maxBatchSize = b.maxBatchSize;
+    this.maxQueueDelay = b.maxQueueDelay;
     this.decoupledLlm = b.decoupledLlm;
     this.timeToFirstToken = b.timeToFirstToken;
     this.interTokenGap = b.interTokenGap;
@@ -100,6 +102,11 @@ public final class SimulatedModel {
     return maxBatchSize;
   }
 
+  /** Dynamic batcher: how long a batch waits for more requests before it executes. */
+  public Duration maxQueueDelay() {
+    return maxQueueDelay;
+  }
+
   public boolean decoupledLlm() {
     return decoupledLlm;
   }
@@ -150,6 +157,7 @@ public final class SimulatedModel {
     private int maxQueueSize = 0;
     private Duration queueTimeout = Duration.ZERO;
     private int maxBatchSize = 0;
+    private Duration maxQueueDelay = Duration.ZERO;
     private boolean decoupledLlm;
     private Duration timeToFirstToken = Duration.ofMillis(20);
     private Duration interTokenGap = Duration.ofMillis(5);
@@ -205,6 +213,16 @@ public final class SimulatedModel {
 
     public Builder maxBatchSize(int maxBatchSize) {
       this.maxBatchSize = maxBatchSize;
+      return this;
+    }
+
+    /**
+     * A dynamic batcher: requests arriving while a batch forms join it (up to {@code maxBatchSize}), the
+     * batch waits at most {@code maxQueueDelay} for them, then executes once for all.
+     */
+    public Builder dynamicBatching(int maxBatchSize, Duration maxQueueDelay) {
+      this.maxBatchSize = maxBatchSize;
+      this.maxQueueDelay = maxQueueDelay;
       return this;
     }
 

@@ -280,6 +280,10 @@ public final class TritonSimulator implements AutoCloseable {
     volatile long lastInference;
     volatile boolean loaded = true;
     final java.util.Random random;
+    final Object batchLock = new Object();
+    @Nullable Batch forming;
+    final AtomicLong executions = new AtomicLong();
+    final java.util.concurrent.ConcurrentHashMap<Integer, AtomicLong> batchSizes = new java.util.concurrent.ConcurrentHashMap<>();
 
     ModelState(SimulatedModel model) {
       this.model = model;
@@ -288,8 +292,52 @@ public final class TritonSimulator implements AutoCloseable {
     }
   }
 
+  /** A dynamic batch: formed by the request that got an instance, joined by those arriving meanwhile. */
+  private static final class Batch {
+    int size = 1;
+    boolean closed;
+    final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    volatile long startedNanos;
+    volatile @Nullable SimError failure;
+  }
+
   /** Waits for an instance and runs the compute; returns the queue time. */
   private long execute(ModelState s, long deadlineNanos, Runnable checkCancelled) {
+    if (s.model.maxBatchSize() > 1 && fault == Fault.NONE) {
+      Batch joined = null;
+      long arrivedAt = System.nanoTime();
+      synchronized (s.batchLock) {
+        Batch b = s.forming;
+        if (b != null && !b.closed && b.size < s.model.maxBatchSize()) {
+          b.size++;
+          joined = b;
+        }
+      }
+      if (joined != null) {
+        try {
+          long wait = deadlineNanos == Long.MAX_VALUE ? TimeUnit.MINUTES.toNanos(10) : deadlineNanos - System.nanoTime();
+          if (!joined.done.await(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
+            throw new SimError(Status.DEADLINE_EXCEEDED, 504, "Request timeout expired");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new SimError(Status.CANCELLED, 499, "cancelled");
+        }
+        if (joined.failure != null) {
+          throw joined.failure;
+        }
+        long queue = Math.max(0, joined.startedNanos - arrivedAt);
+        s.served.incrementAndGet();
+        s.inferences.incrementAndGet();
+        s.queueNanos.addAndGet(queue);
+        s.successNanos.addAndGet(System.nanoTime() - arrivedAt);
+        return queue;
+      }
+    }
+    return executeAlone(s, deadlineNanos, checkCancelled);
+  }
+
+  private long executeAlone(ModelState s, long deadlineNanos, Runnable checkCancelled) {
     if (fault == Fault.UNAVAILABLE) {
       throw new SimError(Status.UNAVAILABLE, 503, "simulated outage");
     }
@@ -341,9 +389,26 @@ public final class TritonSimulator implements AutoCloseable {
       s.cancelledInQueue.incrementAndGet();
       throw new SimError(Status.DEADLINE_EXCEEDED, 504, "Request timeout expired");
     }
+    Batch batch = null;
+    if (m.maxBatchSize() > 1) {
+      batch = new Batch();
+      synchronized (s.batchLock) {
+        s.forming = batch;
+      }
+      sleep(m.maxQueueDelay().toNanos());
+      synchronized (s.batchLock) {
+        batch.closed = true;
+        if (s.forming == batch) {
+          s.forming = null;
+        }
+      }
+    }
     long queue = System.nanoTime() - arrived;
     try {
       long start = System.nanoTime();
+      if (batch != null) {
+        batch.startedNanos = start;
+      }
       long compute = m.computeTime().toNanos();
       boolean fail;
       synchronized (s.random) {
@@ -359,9 +424,17 @@ public final class TritonSimulator implements AutoCloseable {
       if (fail) {
         s.failedNanos.addAndGet(System.nanoTime() - arrived);
         s.rejected.incrementAndGet();
-        throw new SimError(Status.INTERNAL, 500, "simulated failure");
+        SimError err = new SimError(Status.INTERNAL, 500, "simulated failure");
+        if (batch != null) {
+          batch.failure = err;
+        }
+        throw err;
       }
       long computed = System.nanoTime() - start;
+      s.executions.incrementAndGet();
+      if (batch != null) {
+        s.batchSizes.computeIfAbsent(batch.size, k -> new AtomicLong()).incrementAndGet();
+      }
       s.served.incrementAndGet();
       s.queueNanos.addAndGet(queue);
       s.computeNanos.addAndGet(computed);
@@ -375,8 +448,18 @@ public final class TritonSimulator implements AutoCloseable {
       }
       return queue;
     } finally {
+      if (batch != null) {
+        batch.done.countDown();
+      }
       s.instances.release();
     }
+  }
+
+  /** Dynamic batching: executions per batch size of one model. */
+  public Map<Integer, Long> batchSizes(String model) {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    state(model).batchSizes.forEach((k, v) -> out.put(k, v.get()));
+    return out;
   }
 
   private static void sleep(long nanos) {
@@ -887,7 +970,7 @@ public final class TritonSimulator implements AutoCloseable {
   private static ModelStatistics statistics(ModelState s) {
     long served = s.served.get();
     return ModelStatistics.newBuilder().setName(s.model.name()).setVersion(s.model.version())
-        .setLastInference(s.lastInference).setInferenceCount(s.inferences.get()).setExecutionCount(served)
+        .setLastInference(s.lastInference).setInferenceCount(s.inferences.get()).setExecutionCount(s.executions.get())
         .setInferenceStats(InferStatistics.newBuilder()
             .setSuccess(dur(served, s.successNanos.get()))
             .setFail(dur(s.rejected.get() + s.timedOut.get() + s.cancelledInQueue.get(), s.failedNanos.get()))
@@ -895,7 +978,15 @@ public final class TritonSimulator implements AutoCloseable {
             .setComputeInput(dur(served, 0))
             .setComputeInfer(dur(served, s.computeNanos.get()))
             .setComputeOutput(dur(served, 0)))
+        .addAllBatchStats(batchStats(s))
         .build();
+  }
+
+  private static List<InferBatchStatistics> batchStats(ModelState s) {
+    List<InferBatchStatistics> out = new ArrayList<>();
+    s.batchSizes.forEach((size, n) -> out.add(InferBatchStatistics.newBuilder().setBatchSize(size)
+        .setComputeInfer(dur(n.get(), 0)).build()));
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -244,6 +244,24 @@ class TritonClientTest {
   }
 
   @Test
+  void dynamicBatcherGroupsConcurrentRequests() throws Exception {
+    TritonSimulator s = sim(SimulatedModel.builder("batched").input("INPUT0", "FP32", 1, 4)
+        .computeTime(Duration.ofMillis(100)).instances(1).dynamicBatching(8, Duration.ofMillis(80)).build());
+    TritonClient t = grpc(s, b -> { });
+    List<CompletableFuture<InferResult>> fs = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      fs.add(t.inferAsync(small("batched")));
+    }
+    for (CompletableFuture<InferResult> f : fs) {
+      assertThat(f.get(10, TimeUnit.SECONDS).output("OUTPUT0").asFloats()).hasSize(4);
+    }
+    ModelStats stats = t.modelStatistics("batched").get(0);
+    assertThat(stats.inferenceCount()).isEqualTo(8);
+    assertThat(stats.executionCount()).isLessThan(8);
+    assertThat(s.batchSizes("batched").keySet()).anyMatch(size -> size > 1);
+  }
+
+  @Test
   void gzipBothWaysOverHttp() throws Exception {
     TritonSimulator s = sim(echo("echo"));
     for (boolean binary : new boolean[] {true, false}) {
