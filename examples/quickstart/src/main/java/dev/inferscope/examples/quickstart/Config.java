@@ -66,13 +66,10 @@ record Config(
     if (!tritonModelList.isEmpty()) {
       return tritonModelList;
     }
-    if (!"grpc".equals(probe.transport())) {
-      throw new IllegalArgumentException("set TRITON_MODELS to call Triton over HTTP");
-    }
     List<String> ready = new ArrayList<>();
-    probe.repositoryIndex().getModelsList().forEach(m -> {
-      if ("READY".equals(m.getState()) && !ready.contains(m.getName())) {
-        ready.add(m.getName());
+    probe.repositoryIndex().forEach(m -> {
+      if ("READY".equals(m.state()) && !ready.contains(m.name())) {
+        ready.add(m.name());
       }
     });
     return ready;
