@@ -498,8 +498,14 @@ public final class VllmSimulator implements AutoCloseable {
     try {
       out.write(": vllm-simulator keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
+      long arrived = (Long) ex.getAttribute(ARRIVED);
       for (int i = 0; i < tokens; i++) {
-        sleep(i == 0 ? config.ttft.toNanos() : config.gap.toNanos());
+        if (i == 0) {
+          // time to first token counts from the request's arrival, not from after admission
+          sleep(Math.max(0, arrived + queueNanos + config.ttft.toNanos() - System.nanoTime()));
+        } else {
+          sleep(config.gap.toNanos());
+        }
         if (i == 0) {
           ttft.observe(config.ttft.toNanos() / 1e9);
         }
