@@ -106,20 +106,7 @@ final class HttpTransport implements Transport {
   }
 
   static InferenceException transport(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    if (c instanceof InferenceException ie) {
-      return ie;
-    }
-    if (c instanceof HttpTimeoutException) {
-      return InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "HTTP request timed out", c);
-    }
-    if (c instanceof ConnectException) {
-      return InferenceException.of(ErrorType.UNAVAILABLE, "could not connect to Triton", c);
-    }
-    if (c instanceof IOException) {
-      return InferenceException.of(ErrorType.UNAVAILABLE, "HTTP exchange failed: " + c.getClass().getSimpleName(), c);
-    }
-    return InferenceException.from(c);
+    return dev.inferscope.core.internal.TransportErrors.http(t, "Triton");
   }
 
   private static InferenceException error(Response r) {

@@ -548,20 +548,7 @@ public final class VllmClient implements AutoCloseable {
   }
 
   private static InferenceException transportError(Throwable t) {
-    Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-    if (c instanceof InferenceException ie) {
-      return ie;
-    }
-    if (c instanceof HttpTimeoutException) {
-      return InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "HTTP request timed out", c);
-    }
-    if (c instanceof ConnectException) {
-      return InferenceException.of(ErrorType.UNAVAILABLE, "could not connect to the server", c);
-    }
-    if (c instanceof IOException) {
-      return InferenceException.of(ErrorType.UNAVAILABLE, "HTTP exchange failed: " + c.getClass().getSimpleName(), c);
-    }
-    return InferenceException.from(c);
+    return dev.inferscope.core.internal.TransportErrors.http(t, "the server");
   }
 
   /** A byte-array response built from a streamed one (so the size cap applies). */
