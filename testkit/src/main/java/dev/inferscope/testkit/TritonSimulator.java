@@ -136,11 +136,21 @@ public final class TritonSimulator implements AutoCloseable {
         return Contexts.interceptCall(Context.current().withValue(HEADERS, headers), call, headers, next);
       }
     };
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+    NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .executor(executor)
         .maxInboundMessageSize(256 << 20)
-        .addService(ServerInterceptors.intercept(service, capture))
-        .build().start();
+        .addService(ServerInterceptors.intercept(service, capture));
+    if (b.serverKeys != null) {
+      io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder ssl =
+          io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.configure(
+              io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder.forServer(b.serverKeys));
+      if (b.clientTrust != null) {
+        ssl.trustManager(b.clientTrust)
+            .clientAuth(io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.REQUIRE);
+      }
+      nb.sslContext(ssl.build());
+    }
+    this.server = nb.build().start();
     this.inProcessName = "triton-simulator-" + UUID.randomUUID();
     this.inProcess = InProcessServerBuilder.forName(inProcessName).executor(executor)
         .addService(ServerInterceptors.intercept(service, capture)).build().start();
@@ -1382,8 +1392,22 @@ public final class TritonSimulator implements AutoCloseable {
   /** Builds a {@link TritonSimulator}. */
   public static final class Builder {
     private final List<SimulatedModel> models = new ArrayList<>();
+    private javax.net.ssl.@Nullable KeyManagerFactory serverKeys;
+    private javax.net.ssl.@Nullable TrustManagerFactory clientTrust;
 
     private Builder() {}
+
+    /** Serve gRPC over TLS with these keys (the HTTP server stays plain). */
+    public Builder tls(javax.net.ssl.KeyManagerFactory serverKeys) {
+      this.serverKeys = serverKeys;
+      return this;
+    }
+
+    /** Require client certificates trusted by {@code clientTrust} (mutual TLS); needs {@link #tls}. */
+    public Builder requireClientCertificates(javax.net.ssl.TrustManagerFactory clientTrust) {
+      this.clientTrust = clientTrust;
+      return this;
+    }
 
     public Builder model(SimulatedModel model) {
       models.add(Objects.requireNonNull(model, "model"));

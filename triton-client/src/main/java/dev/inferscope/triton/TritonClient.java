@@ -455,6 +455,8 @@ public final class TritonClient implements AutoCloseable {
     private @Nullable File trustCertificates;
     private @Nullable File clientCertificate;
     private @Nullable File clientKey;
+    private javax.net.ssl.@Nullable TrustManagerFactory trustManagers;
+    private javax.net.ssl.@Nullable KeyManagerFactory keyManagers;
     private int maxInboundMessageSize = 256 << 20;
     private @Nullable Duration defaultDeadline = Duration.ofSeconds(30);
     private InferenceTelemetry telemetry = InferenceTelemetry.builder().build();
@@ -486,6 +488,20 @@ public final class TritonClient implements AutoCloseable {
     /** A PEM file of trusted certificates (gRPC TLS). */
     public Builder trustCertificates(File pem) {
       this.trustCertificates = pem;
+      this.tls = true;
+      return this;
+    }
+
+    /** Trusted certificates as a TrustManagerFactory (gRPC TLS), e.g. from a PKCS#12 trust store. */
+    public Builder trustManager(javax.net.ssl.TrustManagerFactory factory) {
+      this.trustManagers = Objects.requireNonNull(factory, "factory");
+      this.tls = true;
+      return this;
+    }
+
+    /** The client's key and certificate as a KeyManagerFactory (gRPC mutual TLS), e.g. from PKCS#12. */
+    public Builder keyManager(javax.net.ssl.KeyManagerFactory factory) {
+      this.keyManagers = Objects.requireNonNull(factory, "factory");
       this.tls = true;
       return this;
     }
@@ -621,6 +637,12 @@ public final class TritonClient implements AutoCloseable {
             SslContextBuilder ssl = GrpcSslContexts.forClient();
             if (trustCertificates != null) {
               ssl.trustManager(trustCertificates);
+            }
+            if (trustManagers != null) {
+              ssl.trustManager(trustManagers);
+            }
+            if (keyManagers != null) {
+              ssl.keyManager(keyManagers);
             }
             if (clientCertificate != null && clientKey != null) {
               ssl.keyManager(clientCertificate, clientKey);
