@@ -435,6 +435,22 @@ class VllmClientTest {
   }
 
   @Test
+  void aGiganticErrorMessageCannotBlowUpTheExceptionOrTheLogLine() {
+    VllmSimulator s = sim(VllmSimulator.builder().maxContext(10));
+    VllmClient client = client(s, b -> b.resilience(ResiliencePolicy.none()));
+    try (TestLogs logs = new TestLogs()) {
+      String huge = "word ".repeat(200_000); // the 400 echoes it: ~1 MB of error message
+      InferenceException e = catchThrowableOfType(InferenceException.class,
+          () -> client.chat(ChatRequest.builder("sim-llm").user(huge).build()));
+      assertThat(e.errorType()).isEqualTo(ErrorType.INVALID_ARGUMENT);
+      assertThat(e.getMessage().length()).isLessThan(1_000);
+      assertThat(e.serverMessage().length()).isLessThanOrEqualTo(256);
+      assertThat(logs.everything().length()).isLessThan(8_000);
+      assertThat(logs.everything()).doesNotContain("word word");
+    }
+  }
+
+  @Test
   void unreachableServerIsUnavailable() {
     VllmSimulator s = sim(VllmSimulator.builder());
     java.net.URI dead = s.baseUri();
