@@ -1,102 +1,81 @@
 package dev.inferscope.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
- * Runs {@code promtool check rules} and {@code promtool test rules}. Without promtool on the PATH (or
- * at {@code -Dinferscope.promtool=/path/to/promtool}) the tests fail and say how to install it, unless
- * {@code -Dinferscope.promtool.skip=true} is given, which reports them as skipped.
+ * {@code promtool check rules} and {@code promtool test rules} over the rule and test files, and a
+ * syntax check of every dashboard query. See {@link Promtool} for what happens without promtool.
  */
 class PromtoolTest {
-  static final String SKIP_PROPERTY = "inferscope.promtool.skip";
-  static final String PROMTOOL_PROPERTY = "inferscope.promtool";
-  private static final long TIMEOUT_SECONDS = 60;
-
   @TempDir
   static Path tmp;
 
-  private static String promtool = "promtool";
+  private String promtool;
 
-  /** Per test, so that a skip shows as three skipped tests in the report, not as nothing. */
+  /** Per test, so that a skip shows as skipped tests in the report, not as nothing. */
   @BeforeEach
   void requirePromtool() {
-    if (Boolean.getBoolean(SKIP_PROPERTY)) {
-      Assumptions.abort("promtool checks skipped because -D" + SKIP_PROPERTY + "=true");
-    }
-    Path found = find(System.getProperty(PROMTOOL_PROPERTY, "promtool"));
-    if (found == null) {
-      fail("promtool is not installed (looked for '" + System.getProperty(PROMTOOL_PROPERTY, "promtool")
-          + "' on the PATH), so the alert rules cannot be checked. Install it (Debian/Ubuntu: apt-get install "
-          + "prometheus; or take promtool from a Prometheus 2.42+ release and put it on the PATH or pass -D"
-          + PROMTOOL_PROPERTY + "=/path/to/promtool), or skip these checks explicitly with -D" + SKIP_PROPERTY
-          + "=true.");
-    }
-    promtool = found.toString();
+    promtool = Promtool.require();
   }
 
   @Test
   void checkRules() throws Exception {
     List<String> cmd = new ArrayList<>(List.of(promtool, "check", "rules"));
     Assets.ruleFiles().forEach(p -> cmd.add(Assets.DIR.relativize(p).toString()));
-    String out = run(cmd);
-    assertThat(out).contains("SUCCESS").doesNotContain("FAILED");
+    Promtool.runOk(cmd, tmp);
   }
 
   @Test
   void unitTestRules() throws Exception {
     List<String> cmd = new ArrayList<>(List.of(promtool, "test", "rules"));
     Assets.ruleTestFiles().forEach(p -> cmd.add(Assets.DIR.relativize(p).toString()));
-    String out = run(cmd);
-    assertThat(out).contains("SUCCESS").doesNotContain("FAILED");
+    Promtool.runOk(cmd, tmp);
+  }
+
+  /**
+   * Every dashboard query is valid PromQL: each becomes a recording rule (Grafana variables replaced by
+   * sample values) in a temporary file that promtool checks.
+   */
+  @Test
+  void dashboardQueriesAreValidPromQl() throws Exception {
+    StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard-queries\n    rules:\n");
+    int n = 0;
+    for (Path d : Assets.dashboardFiles()) {
+      for (JsonNode panel : Assets.panels(Assets.json(d))) {
+        for (JsonNode t : panel.path("targets")) {
+          rules.append("      - record: dashboard:query").append(++n).append('\n')
+              .append("        expr: ").append(Promtool.quoted(Promtool.withSampleVariables(t.path("expr").asString(""))))
+              .append('\n');
+        }
+      }
+    }
+    assertThat(n).isGreaterThan(40);
+    Path file = tmp.resolve("dashboard-queries.yml");
+    Files.writeString(file, rules.toString());
+    assertThat(Promtool.runOk(List.of(promtool, "check", "rules", file.toString()), tmp))
+        .contains("SUCCESS: " + n + " rules found");
+  }
+
+  @Test
+  void sampleVariablesReplaceGrafanaVariables() {
+    assertThat(Promtool.withSampleVariables("rate(x{m=~\"$model\",f=~\"${feature}\",g=~\"${gpu:regex}\"}[$__rate_interval])"))
+        .isEqualTo("rate(x{m=~\".+\",f=~\".+\",g=~\".+\"}[5m])");
   }
 
   @Test
   void promtoolNoticesABrokenRule() throws Exception {
     Path broken = tmp.resolve("broken.yml");
     Files.writeString(broken, "groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: sum(rate(x[5m]\n");
-    Process p = new ProcessBuilder(promtool, "check", "rules", broken.toString()).redirectErrorStream(true)
-        .redirectOutput(tmp.resolve("broken.out").toFile()).start();
-    assertThat(p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("promtool finished").isTrue();
-    assertThat(p.exitValue()).as(Files.readString(tmp.resolve("broken.out"))).isNotZero();
-  }
-
-  private static String run(List<String> cmd) throws Exception {
-    File out = tmp.resolve("promtool-" + System.nanoTime() + ".out").toFile();
-    Process p = new ProcessBuilder(cmd).directory(Assets.DIR.toFile()).redirectErrorStream(true)
-        .redirectOutput(out).start();
-    if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      fail(String.join(" ", cmd) + " did not finish within " + TIMEOUT_SECONDS + " s");
-    }
-    String text = Files.readString(out.toPath(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + " exit status; output:\n" + text).isZero();
-    return text;
-  }
-
-  /** An executable path as given, or a command name looked up on the PATH; null when not found. */
-  static Path find(String command) {
-    if (command.contains(File.separator)) {
-      Path p = Path.of(command);
-      return Files.isExecutable(p) ? p.toAbsolutePath() : null;
-    }
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
-        return Path.of(dir, command);
-      }
-    }
-    return null;
+    Promtool.Result r = Promtool.run(List.of(promtool, "check", "rules", broken.toString()), tmp);
+    assertThat(r.exit()).as(r.output()).isNotZero();
   }
 }
