@@ -124,7 +124,8 @@ class DashboardDataTest {
         if (Double.isInfinite(v)) {
           continue;
         }
-        values = counter ? "0+" + v + "x15" : v + "x15";
+        String plain = java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+        values = counter ? "0+" + plain + "x15" : plain + "x15";
       }
       out.put(series, values);
     }
@@ -134,7 +135,8 @@ class DashboardDataTest {
   @Test
   void scrapeLinesBecomeInputSeries() {
     Map<String, String> s = inputSeries("# TYPE x counter\nx_total{a=\"b\"} 2.0\ng{a=\"c d\"} 1.5\nh NaN\n");
-    assertThat(s).containsEntry("x_total{a=\"b\"}", "0+2.0x15").containsEntry("g{a=\"c d\"}", "1.5x15");
+    assertThat(s).containsEntry("x_total{a=\"b\"}", "0+2x15").containsEntry("g{a=\"c d\"}", "1.5x15");
+    assertThat(inputSeries("small 1.0E-4\n")).containsEntry("small", "0.0001x15");
     assertThat(s.get("h")).startsWith("NaN NaN");
   }
 
