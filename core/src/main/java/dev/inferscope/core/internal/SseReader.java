@@ -34,12 +34,12 @@ public final class SseReader {
   private boolean eof;
   private boolean skipLf;
 
-  private byte[] data = new byte[256];
+  private byte[] data;
   private int dataLen;
   private boolean hasData;
   private @Nullable String eventType;
   private @Nullable String lastId;
-  private byte[] line = new byte[256];
+  private byte[] line;
   private int lineLen;
 
   public SseReader(InputStream in, int maxEventBytes) {
@@ -50,6 +50,10 @@ public final class SseReader {
     this.in = in;
     this.maxEventBytes = maxEventBytes;
     this.buf = new byte[bufferSize];
+    // Never larger than the cap to start with: the cap is checked only when an array is full.
+    int initial = Math.min(256, Math.max(0, maxEventBytes));
+    this.data = new byte[initial];
+    this.line = new byte[initial];
   }
 
   /** The next event, or {@code null} at the end of the stream. */
