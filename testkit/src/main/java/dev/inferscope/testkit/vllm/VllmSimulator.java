@@ -2,7 +2,6 @@ package dev.inferscope.testkit.vllm;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.internal.Json;
 import java.io.IOException;
@@ -29,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -58,8 +58,10 @@ public final class VllmSimulator implements AutoCloseable {
     RATE_LIMITED_429,
     /** Streams: send an error event after two chunks. */
     ERROR_MID_STREAM,
-    /** Streams: close the connection after two chunks, without [DONE]. */
+    /** Streams: close the connection after two chunks, without [DONE] or the end of the chunked body. */
     DROP_MID_STREAM,
+    /** Streams: reset the connection (TCP RST) after two chunks. */
+    RESET_MID_STREAM,
     /** Streams: send a chunk that is not JSON after one chunk. */
     MALFORMED_CHUNK,
     /** Streams: stop sending after one chunk, keeping the connection open. */
@@ -86,8 +88,7 @@ public final class VllmSimulator implements AutoCloseable {
       long firstChunkNanos) {}
 
   private static final String ARRIVED = "inferscope.arrived";
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LeanHttpServer server;
   private final Builder config;
   private final Semaphore running;
   private final AtomicInteger waiting = new AtomicInteger();
@@ -103,28 +104,10 @@ public final class VllmSimulator implements AutoCloseable {
   private volatile int faultCount = Integer.MAX_VALUE;
   private volatile boolean closed;
 
-  static {
-    // Small SSE frames must leave at once: without TCP_NODELAY, Nagle's algorithm and delayed ACKs add
-    // milliseconds to every chunk. The JDK server reads this property once, when it is first used.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
-
   private VllmSimulator(Builder b) throws IOException {
     this.config = b;
     this.running = new Semaphore(b.maxRunning, true);
-    AtomicInteger threadIds = new AtomicInteger();
-    ThreadFactory tf = r -> {
-      Thread t = new Thread(r, "vllm-simulator-" + threadIds.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    this.executor = Executors.newCachedThreadPool(tf);
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    this.server = new LeanHttpServer(b.tls, 1024, "vllm-simulator-", this::handle);
   }
 
   /** A builder with one model, {@code sim-llm}. */
@@ -137,14 +120,24 @@ public final class VllmSimulator implements AutoCloseable {
     return builder().start();
   }
 
-  /** The base URL, e.g. {@code http://127.0.0.1:41234}. */
+  /** The base URL, e.g. {@code http://127.0.0.1:41234} ({@code https} when started with TLS). */
   public URI baseUri() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return URI.create((config.tls == null ? "http" : "https") + "://127.0.0.1:" + server.port());
   }
 
   /** The port. */
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
+  }
+
+  /** Connections accepted since the start (a client that reuses connections keeps this low). */
+  public int acceptedConnections() {
+    return server.acceptedConnections();
+  }
+
+  /** Connections open now. */
+  public int openConnections() {
+    return server.openConnections();
   }
 
   /** Injects a fault into every following request until reset with {@link Fault#NONE}. */
@@ -210,13 +203,7 @@ public final class VllmSimulator implements AutoCloseable {
       return;
     }
     closed = true;
-    server.stop(0);
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    server.close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -515,7 +502,12 @@ public final class VllmSimulator implements AutoCloseable {
           return;
         }
         if (sent == 2 && f == Fault.DROP_MID_STREAM) {
-          return; // close without [DONE]
+          LeanHttpServer.abort(ex); // the connection ends without [DONE] and without the last chunk
+          return;
+        }
+        if (sent == 2 && f == Fault.RESET_MID_STREAM) {
+          LeanHttpServer.reset(ex);
+          return;
         }
         if (sent == 1 && f == Fault.MALFORMED_CHUNK) {
           writeEvent(out, "{\"id\": \"" + id + "\", \"choices\": [{\"delta\": ");
@@ -748,6 +740,7 @@ public final class VllmSimulator implements AutoCloseable {
     private boolean timings;
     private boolean usageInLastChunk;
     private boolean omitRole;
+    private @Nullable SSLContext tls;
     private @Nullable String apiKey;
     private String version = "0.11.0-sim";
 
@@ -757,6 +750,12 @@ public final class VllmSimulator implements AutoCloseable {
     public Builder models(String... names) {
       models.clear();
       models.addAll(List.of(names));
+      return this;
+    }
+
+    /** Serves HTTPS with this context (e.g. one holding a self-signed certificate made by a test). */
+    public Builder tls(SSLContext context) {
+      this.tls = Objects.requireNonNull(context, "context");
       return this;
     }
 
