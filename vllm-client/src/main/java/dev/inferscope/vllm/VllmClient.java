@@ -33,6 +33,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -58,7 +61,6 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class VllmClient implements AutoCloseable {
-  private static final int MAX_BODY_BYTES = 64 << 20;
   private static final int MAX_EVENT_BYTES = 16 << 20;
 
   private final URI baseUri;
@@ -79,12 +81,14 @@ public final class VllmClient implements AutoCloseable {
   private final @Nullable VllmServerMetrics serverMetrics;
   private final String host;
   private final int port;
+  private final int maxResponseBytes;
 
   private VllmClient(Builder b) {
     this.baseUri = b.baseUri;
     this.apiKey = b.apiKey;
     this.defaultDeadline = b.defaultDeadline;
     this.idleTimeout = b.idleTimeout;
+    this.maxResponseBytes = b.maxResponseBytes;
     this.telemetry = b.telemetry;
     this.resilience = b.resilience;
     this.headers = Map.copyOf(b.headers);
@@ -230,7 +234,7 @@ public final class VllmClient implements AutoCloseable {
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       byte[] body = encode(call, () -> Json.write(Map.of("model", model, "input", inputs))
           .getBytes(StandardCharsets.UTF_8));
-      HttpResponse<byte[]> resp = send(post("/v1/embeddings", body, dl, call));
+      HttpResponse<byte[]> resp = send(post("/v1/embeddings", body, dl, call), dl);
       call.httpStatusCode(resp.statusCode());
       if (resp.statusCode() != 200) {
         throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
@@ -394,7 +398,7 @@ public final class VllmClient implements AutoCloseable {
       throw InferenceException.from(e);
     }
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpResponse<byte[]> resp = send(post(path, body, dl, call));
+      HttpResponse<byte[]> resp = send(post(path, body, dl, call), dl);
       return decode(call, resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null), chat);
     });
   }
@@ -449,7 +453,7 @@ public final class VllmClient implements AutoCloseable {
       call.end(e);
       throw e;
     }
-    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog, MAX_EVENT_BYTES);
+    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog, Math.min(MAX_EVENT_BYTES, maxResponseBytes));
   }
 
   private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder) {
@@ -463,7 +467,7 @@ public final class VllmClient implements AutoCloseable {
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path)).GET();
       applyHeaders(rb, dl, call);
-      HttpResponse<byte[]> resp = send(rb.build());
+      HttpResponse<byte[]> resp = send(rb.build(), dl);
       call.httpStatusCode(resp.statusCode());
       if (healthCheck && resp.statusCode() != 200) {
         @SuppressWarnings("unchecked")
@@ -484,7 +488,7 @@ public final class VllmClient implements AutoCloseable {
     Call call = telemetry.start(d);
     call.requestBytes(body.length);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpResponse<byte[]> resp = send(post(path, body, dl, call));
+      HttpResponse<byte[]> resp = send(post(path, body, dl, call), dl);
       call.httpStatusCode(resp.statusCode());
       if (resp.statusCode() != 200) {
         throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
@@ -533,18 +537,47 @@ public final class VllmClient implements AutoCloseable {
     return h;
   }
 
-  private HttpResponse<byte[]> send(HttpRequest request) throws InterruptedException {
+  /**
+   * Sends and reads the whole body, at most {@code maxResponseBytes}. The HTTP client's own timeout ends
+   * when the response headers arrive, so a body that trickles in is bounded here: at the deadline the
+   * body stream is closed and the call fails with DEADLINE_EXCEEDED.
+   */
+  private HttpResponse<byte[]> send(HttpRequest request, @Nullable Deadline deadline) throws InterruptedException {
+    HttpResponse<InputStream> r;
     try {
-      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = r.body()) {
-        byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-        if (body.length > MAX_BODY_BYTES) {
-          throw InferenceException.of(ErrorType.PROTOCOL, "response larger than " + MAX_BODY_BYTES + " bytes");
-        }
-        return new BytesResponse(r, body);
-      }
+      r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw transportError(e);
+    }
+    InputStream in = r.body();
+    AtomicBoolean expired = new AtomicBoolean();
+    ScheduledFuture<?> guard = deadline == null ? null : watchdog.schedule(() -> {
+      expired.set(true);
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // closing is all that matters
+      }
+    }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    try (in) {
+      byte[] body = in.readNBytes(maxResponseBytes + 1);
+      if (expired.get()) {
+        throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while reading the response body");
+      }
+      if (body.length > maxResponseBytes) {
+        throw InferenceException.builder(ErrorType.PROTOCOL, "response larger than " + maxResponseBytes + " bytes")
+            .retryable(false).build();
+      }
+      return new BytesResponse(r, body);
+    } catch (IOException e) {
+      if (expired.get()) {
+        throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while reading the response body");
+      }
+      throw transportError(e);
+    } finally {
+      if (guard != null) {
+        guard.cancel(false);
+      }
     }
   }
 
@@ -614,6 +647,7 @@ public final class VllmClient implements AutoCloseable {
     private boolean includeUsage = true;
     private @Nullable HttpClient httpClient;
     private @Nullable SSLContext sslContext;
+    private int maxResponseBytes = 64 << 20;
     private @Nullable Executor executor;
     private @Nullable Duration metricsInterval;
 
@@ -639,6 +673,18 @@ public final class VllmClient implements AutoCloseable {
     /** The longest wait for the next chunk of a stream (default 30 s). */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * The largest response body (and streamed event) accepted, default 64 MiB; a larger one fails the
+     * call with PROTOCOL, without retrying.
+     */
+    public Builder maxResponseBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxResponseBytes must be positive");
+      }
+      this.maxResponseBytes = bytes;
       return this;
     }
 
