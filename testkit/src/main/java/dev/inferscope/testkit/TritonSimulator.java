@@ -229,6 +229,15 @@ public final class TritonSimulator implements AutoCloseable {
     return state(model).waiting.get();
   }
 
+  /**
+   * Starts a graceful shutdown of the network gRPC server: HTTP/2 GOAWAY to every connected client, no
+   * new connections or calls, while calls in flight run to their end. {@link #close()} still stops
+   * everything else.
+   */
+  public void goAway() {
+    server.shutdown();
+  }
+
   @Override
   public void close() {
     server.shutdownNow();

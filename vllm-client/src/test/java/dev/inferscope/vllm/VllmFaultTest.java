@@ -8,26 +8,19 @@ import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.testkit.FaultyServer;
 import dev.inferscope.testkit.ResourceProbe;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,12 +142,8 @@ class VllmFaultTest {
 
   @Test
   void aServerThatAcceptsAndNeverAnswersHitsTheDeadline() throws Exception {
-    try (RawServer silent = new RawServer((in, out) -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        LockSupport.parkNanos(Long.MAX_VALUE);
-      }
-    });
-        VllmClient client = clientFor(silent.uri()).build()) {
+    try (FaultyServer silent = FaultyServer.silent();
+        VllmClient client = clientFor(silent.httpUri()).build()) {
       long t0 = System.nanoTime();
       InferenceException e = catchThrowableOfType(InferenceException.class,
           () -> client.chat(hello(), Deadline.after(Duration.ofMillis(300))));
@@ -175,8 +164,8 @@ class VllmFaultTest {
   void aSlowDripOfBytesPastTheDeadlineEndsAtTheDeadline() throws Exception {
     // headers at once, then one body byte every 20 ms: the HTTP client's own timeout has ended with the
     // headers, so only Inferscope's deadline guard stops the call
-    try (RawServer drip = new RawServer((in, out) -> {
-      readHead(in);
+    try (FaultyServer drip = new FaultyServer((in, out) -> {
+      FaultyServer.readHttpHead(in);
       out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.flush();
@@ -185,7 +174,7 @@ class VllmFaultTest {
         out.flush();
         LockSupport.parkNanos(20_000_000L);
       }
-    }); VllmClient client = clientFor(drip.uri()).build()) {
+    }); VllmClient client = clientFor(drip.httpUri()).build()) {
       long t0 = System.nanoTime();
       InferenceException e = catchThrowableOfType(InferenceException.class,
           () -> client.chat(hello(), Deadline.after(Duration.ofMillis(400))));
@@ -199,8 +188,8 @@ class VllmFaultTest {
 
   @Test
   void aSlowDripOfStreamBytesPastTheDeadlineEndsAtTheDeadline() throws Exception {
-    try (RawServer drip = new RawServer((in, out) -> {
-      readHead(in);
+    try (FaultyServer drip = new FaultyServer((in, out) -> {
+      FaultyServer.readHttpHead(in);
       out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.flush();
@@ -209,7 +198,7 @@ class VllmFaultTest {
         out.flush();
         LockSupport.parkNanos(20_000_000L);
       }
-    }); VllmClient client = clientFor(drip.uri()).idleTimeout(Duration.ofSeconds(30)).build()) {
+    }); VllmClient client = clientFor(drip.httpUri()).idleTimeout(Duration.ofSeconds(30)).build()) {
       long t0 = System.nanoTime();
       InferenceException e = catchThrowableOfType(InferenceException.class,
           () -> client.chatStream(hello(), Deadline.after(Duration.ofMillis(400))).collect());
@@ -278,82 +267,6 @@ class VllmFaultTest {
       assertThat(f.error().errorType()).isEqualTo(ErrorType.PROTOCOL);
       assertThat(f.chunks()).isZero();
       endedOnceWith(ErrorType.PROTOCOL);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  static void readHead(InputStream in) throws IOException {
-    int state = 0;
-    while (state < 4) {
-      int c = in.read();
-      if (c < 0) {
-        throw new IOException("closed");
-      }
-      state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-    }
-  }
-
-  interface Behaviour {
-    void serve(InputStream in, OutputStream out) throws IOException;
-  }
-
-  /** A misbehaving server on 127.0.0.1: each connection gets a thread running the behaviour. */
-  static final class RawServer implements AutoCloseable {
-    private final ServerSocket socket;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-    private volatile int connections;
-
-    RawServer(Behaviour behaviour) throws IOException {
-      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread acceptor = new Thread(() -> {
-        while (!socket.isClosed()) {
-          try {
-            Socket s = socket.accept();
-            connections++;
-            open.add(s);
-            Thread t = new Thread(() -> {
-              try (s) {
-                behaviour.serve(s.getInputStream(), s.getOutputStream());
-              } catch (IOException ignored) {
-                // the client went away
-              } finally {
-                open.remove(s);
-                threads.remove(Thread.currentThread());
-              }
-            }, "raw-server-conn");
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "raw-server-accept");
-      acceptor.setDaemon(true);
-      threads.add(acceptor);
-      acceptor.start();
-    }
-
-    URI uri() {
-      return URI.create("http://127.0.0.1:" + socket.getLocalPort());
-    }
-
-    int connections() {
-      return connections;
-    }
-
-    @Override
-    public void close() throws Exception {
-      socket.close();
-      for (Socket s : open) {
-        s.close();
-      }
-      for (Thread t : threads) {
-        t.interrupt();
-        t.join(2000);
-      }
     }
   }
 }

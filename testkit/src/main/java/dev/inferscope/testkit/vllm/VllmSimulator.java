@@ -544,10 +544,12 @@ public final class VllmSimulator implements AutoCloseable {
         if (last && config.timings) {
           chunk.put("timings", timings(queueNanos, tokens));
         }
-        writeEvent(out, Json.write(chunk));
+        String event = Json.write(chunk);
         if (sent == 0) {
+          // taken just before the write: a client can never see the chunk earlier than this
           firstChunk = System.nanoTime() - (Long) ex.getAttribute(ARRIVED);
         }
+        writeEvent(out, event);
         sent++;
       }
       if (includeUsage && !config.usageInLastChunk) {

@@ -17,6 +17,17 @@ public final class TritonErrors {
   public static InferenceException fromGrpc(Throwable t) {
     Status s = Status.fromThrowable(t);
     String description = s.getDescription();
+    if (s.getCode() == Status.Code.RESOURCE_EXHAUSTED && description != null
+        && description.contains("exceeds maximum size")) {
+      // a message over a size limit (the client's for responses, the server's for requests) fails the
+      // same way on every attempt: not worth a retry, and not the server being busy
+      return InferenceException.builder(ErrorType.PROTOCOL,
+              "gRPC message larger than the size limit (maxInboundMessageSize for responses)")
+          .serverCode(s.getCode().name())
+          .serverMessage(description)
+          .retryable(false)
+          .build();
+    }
     ErrorType type = forGrpc(s.getCode(), description);
     return InferenceException.builder(type, "gRPC call failed with " + s.getCode())
         .serverCode(s.getCode().name())
