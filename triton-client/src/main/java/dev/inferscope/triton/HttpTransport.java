@@ -438,7 +438,7 @@ final class HttpTransport implements Transport {
       Map<String, Object> params = Json.object(t, "parameters");
       if (params != null && params.get("binary_data_size") instanceof Number n) {
         long size = n.longValue();
-        if (size < 0 || offset + size > body.length) {
+        if (size < 0 || size > body.length - offset) { // not offset + size: that can overflow
           throw InferenceException.of(ErrorType.PROTOCOL, "binary data of output " + name + " is truncated");
         }
         outputs.add(Tensor.received(name, datatype, shape, ByteBuffer.wrap(body, offset, (int) size)));
@@ -455,8 +455,16 @@ final class HttpTransport implements Transport {
     String version = Json.string(m, "model_version");
     call.modelVersion(version);
     Map<String, Object> params = Json.object(m, "parameters");
+    Map<String, Object> nonNull = new LinkedHashMap<>();
+    if (params != null) {
+      params.forEach((k, v) -> {
+        if (v != null) { // a JSON null parameter is an absent one (InferResult's map holds no nulls)
+          nonNull.put(k, v);
+        }
+      });
+    }
     return new InferResult(String.valueOf(m.get("model_name")), version == null ? "" : version, Json.string(m, "id"),
-        outputs, params == null ? Map.of() : params);
+        outputs, nonNull);
   }
 
   private static ByteBuffer fromJson(Datatype dt, List<Object> data) {

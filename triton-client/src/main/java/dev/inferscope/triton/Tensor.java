@@ -108,7 +108,17 @@ public final class Tensor {
       if (d < 0) {
         throw InferenceException.of(onError, "tensor " + name + " has a negative dimension");
       }
-      elements = Math.multiplyExact(elements, d);
+    }
+    try {
+      for (long d : shape) {
+        elements = Math.multiplyExact(elements, d);
+      }
+    } catch (ArithmeticException overflow) {
+      if (Arrays.stream(shape).noneMatch(d -> d == 0)) {
+        throw InferenceException.of(onError, "tensor " + name + " has a shape " + Arrays.toString(shape)
+            + " of more elements than a long holds");
+      }
+      elements = 0;
     }
     if (datatype == Datatype.BYTES) {
       ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -127,7 +137,8 @@ public final class Tensor {
       }
       return;
     }
-    long expected = elements * datatype.size();
+    // More elements than an int array could hold never match the data, and must not wrap around to a match.
+    long expected = elements > Integer.MAX_VALUE ? -1 : elements * datatype.size();
     if (data.remaining() != expected) {
       throw InferenceException.of(onError, "tensor " + name + " holds " + data.remaining() + " bytes, its shape "
           + Arrays.toString(shape) + " of " + datatype + " needs " + expected);
