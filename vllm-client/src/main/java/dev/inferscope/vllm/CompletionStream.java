@@ -30,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Not thread-safe for iteration; {@link #cancel()} may be called from any thread.
  */
 public final class CompletionStream implements Iterator<StreamChunk>, AutoCloseable {
+  private static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final int DRAIN_BYTES = 16 << 10;
   private final Call call;
   private final InputStream body;
   private final SseReader reader;
@@ -211,8 +213,30 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private void finish() {
     stopTimer();
     record();
-    closeQuietly();
     call.end();
+    drainThenClose();
+  }
+
+  /**
+   * After {@code [DONE]} the server ends the response at once. Reading that end (a few bytes) lets the
+   * HTTP client put the connection back in its pool; closing before it would throw the connection away
+   * and make the next call connect (and handshake) again. The drain is bounded in bytes and in time.
+   */
+  private void drainThenClose() {
+    ScheduledFuture<?> guard = watchdog.schedule(this::closeQuietly, DRAIN_NANOS, TimeUnit.NANOSECONDS);
+    try {
+      byte[] sink = new byte[256];
+      int left = DRAIN_BYTES;
+      int n;
+      while (left > 0 && (n = body.read(sink, 0, Math.min(sink.length, left))) >= 0) {
+        left -= n;
+      }
+    } catch (IOException ignored) {
+      // the connection is gone; it would have been closed anyway
+    } finally {
+      guard.cancel(false);
+      closeQuietly();
+    }
   }
 
   private InferenceException fail(InferenceException e) {

@@ -109,6 +109,9 @@ class VllmClientTest {
     assertThat(ttfts.get(0)).isBetween(0.050, 0.052);
     assertThat(ttfts.get(7)).isBetween(0.050, 0.056);
     assertThat(differences.get(0)).isGreaterThanOrEqualTo(0.0); // never earlier than the server sent it
+    // a stream read to [DONE] hands its connection back: all 316 sequential calls used one connection each
+    assertThat(s.acceptedConnections()).isEqualTo(1);
+    assertThat(fast.acceptedConnections()).isEqualTo(1);
     assertThat(capture.meters().get("gen_ai.client.operation.time_per_output_chunk").timer().count())
         .isEqualTo(15 * 5 + 300);
     assertThat(capture.meters().get("gen_ai.client.token.usage").tag("gen_ai.token.type", "output")
