@@ -282,7 +282,10 @@ public final class OpenAiCodec {
     };
   }
 
-  /** Parses a Retry-After header: delta seconds or an HTTP date. */
+  /** The longest Retry-After taken from a server, in either form. */
+  private static final Duration MAX_RETRY_AFTER = Duration.ofHours(1);
+
+  /** Parses a Retry-After header: delta seconds or an HTTP date, at most an hour. */
   public static @Nullable Duration parseRetryAfter(@Nullable String value) {
     if (value == null || value.isBlank()) {
       return null;
@@ -290,12 +293,12 @@ public final class OpenAiCodec {
     String v = value.trim();
     try {
       long s = Long.parseLong(v);
-      return s < 0 ? null : Duration.ofSeconds(Math.min(s, 3600));
+      return s < 0 ? null : Duration.ofSeconds(Math.min(s, MAX_RETRY_AFTER.toSeconds()));
     } catch (NumberFormatException e) {
       try {
         ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
         Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
-        return d.isNegative() ? Duration.ZERO : d;
+        return d.isNegative() ? Duration.ZERO : d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
       } catch (DateTimeParseException e2) {
         return null;
       }
