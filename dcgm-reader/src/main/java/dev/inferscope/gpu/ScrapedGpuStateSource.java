@@ -154,12 +154,12 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
     for (Map.Entry<String, double[]> e : byGpu.entrySet()) {
       double[] v = e.getValue();
       String[] l = labels.get(e.getKey());
-      long usedMib = Double.isNaN(v[1]) ? -1 : (long) v[1];
-      long freeMib = Double.isNaN(v[2]) ? -1 : (long) v[2];
+      long usedMib = mibOrUnknown(v[1]);
+      long freeMib = mibOrUnknown(v[2]);
       out.add(new GpuSnapshot(e.getKey(), parseIndex(l[0]), l[1],
           Double.isNaN(v[0]) ? Double.NaN : v[0] / 100.0,
           usedMib < 0 ? -1 : usedMib << 20,
-          usedMib < 0 || freeMib < 0 ? -1 : (usedMib + freeMib) << 20,
+          usedMib < 0 || freeMib < 0 || usedMib + freeMib > MAX_MIB ? -1 : (usedMib + freeMib) << 20,
           v[4], v[3], at, "dcgm-exporter", false));
     }
     return List.copyOf(out);
@@ -228,10 +228,23 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
     int i = 0;
     for (Map.Entry<String, double[]> e : byGpu.entrySet()) {
       double[] v = e.getValue();
-      out.add(new GpuSnapshot(e.getKey(), i++, null, v[0], Double.isNaN(v[1]) ? -1 : (long) v[1],
-          Double.isNaN(v[2]) ? -1 : (long) v[2], v[3], Double.NaN, at, "triton", false));
+      out.add(new GpuSnapshot(e.getKey(), i++, null, v[0], bytesOrUnknown(v[1]), bytesOrUnknown(v[2]), v[3],
+          Double.NaN, at, "triton", false));
     }
     return List.copyOf(out);
+  }
+
+  /** The most MiB whose byte count a long holds. */
+  private static final long MAX_MIB = Long.MAX_VALUE >> 20;
+
+  /** A MiB count read as a double: -1 (unknown) for NaN, negative readings and more bytes than a long holds. */
+  private static long mibOrUnknown(double v) {
+    return Double.isNaN(v) || v < 0 || v > MAX_MIB ? -1 : (long) v;
+  }
+
+  /** A byte count read as a double: -1 (unknown) for NaN and for negative readings. */
+  private static long bytesOrUnknown(double v) {
+    return Double.isNaN(v) || v < 0 ? -1 : (long) v;
   }
 
   private static int parseIndex(@Nullable String s) {
@@ -239,7 +252,8 @@ public final class ScrapedGpuStateSource implements GpuStateSource, AutoCloseabl
       return -1;
     }
     try {
-      return Integer.parseInt(s);
+      int index = Integer.parseInt(s);
+      return index < 0 ? -1 : index; // -1 is "unknown"; no device has a negative index
     } catch (NumberFormatException e) {
       return -1;
     }
