@@ -5,7 +5,6 @@ import static dev.inferscope.core.InferenceAttributes.*;
 import dev.inferscope.core.internal.CallMeters;
 import dev.inferscope.core.internal.RequestLogWriter;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
@@ -82,8 +81,8 @@ public final class Call {
         .spanBuilder(descriptor.spanName())
         .setSpanKind(SpanKind.CLIENT)
         .setParent(parent)
-        .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS)
-        .setAllAttributes(startAttributes(descriptor));
+        .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS);
+    startAttributes(sb, descriptor);
     this.span = sb.startSpan();
     this.context = parent.with(span);
     CallMeters meters = telemetry.meters();
@@ -93,20 +92,20 @@ public final class Call {
     }
   }
 
-  private static Attributes startAttributes(CallDescriptor d) {
-    AttributesBuilder a = Attributes.builder()
-        .put(INFERENCE_SYSTEM, d.system().value())
-        .put(MODEL_NAME, d.model())
-        .put(ENDPOINT, d.endpoint());
+  /** The attributes known at the start, set one by one (no intermediate Attributes to build and sort). */
+  private static void startAttributes(SpanBuilder a, CallDescriptor d) {
+    a.setAttribute(INFERENCE_SYSTEM, d.system().value());
+    a.setAttribute(MODEL_NAME, d.model());
+    a.setAttribute(ENDPOINT, d.endpoint());
     putIfNotNull(a, MODEL_VERSION, d.modelVersion());
     putIfNotNull(a, REQUEST_ID, d.requestId());
     putIfNotNull(a, SERVER_ADDRESS, d.serverAddress());
     if (d.serverPort() > 0) {
-      a.put(SERVER_PORT, d.serverPort());
+      a.setAttribute(SERVER_PORT, (long) d.serverPort());
     }
     if (d.rpcService() != null) {
-      a.put(RPC_SYSTEM, "grpc");
-      a.put(RPC_SERVICE, d.rpcService());
+      a.setAttribute(RPC_SYSTEM, "grpc");
+      a.setAttribute(RPC_SERVICE, d.rpcService());
       putIfNotNull(a, RPC_METHOD, d.rpcMethod());
     }
     putIfNotNull(a, HTTP_REQUEST_METHOD, d.httpMethod());
@@ -114,26 +113,25 @@ public final class Call {
     putIfNotNull(a, EXPERIMENT, d.experiment());
     putIfNotNull(a, VARIANT, d.variant());
     if (d.genAi()) {
-      a.put(GEN_AI_OPERATION_NAME, d.operation());
-      a.put(GEN_AI_PROVIDER_NAME, d.system().value());
-      a.put(GEN_AI_REQUEST_MODEL, d.model());
+      a.setAttribute(GEN_AI_OPERATION_NAME, d.operation());
+      a.setAttribute(GEN_AI_PROVIDER_NAME, d.system().value());
+      a.setAttribute(GEN_AI_REQUEST_MODEL, d.model());
       if (d.maxTokens() != null) {
-        a.put(GEN_AI_REQUEST_MAX_TOKENS, d.maxTokens());
+        a.setAttribute(GEN_AI_REQUEST_MAX_TOKENS, (long) d.maxTokens());
       }
       if (d.temperature() != null) {
-        a.put(GEN_AI_REQUEST_TEMPERATURE, d.temperature());
+        a.setAttribute(GEN_AI_REQUEST_TEMPERATURE, d.temperature());
       }
       if (d.topP() != null) {
-        a.put(GEN_AI_REQUEST_TOP_P, d.topP());
+        a.setAttribute(GEN_AI_REQUEST_TOP_P, d.topP());
       }
     }
-    return a.build();
   }
 
-  private static void putIfNotNull(AttributesBuilder a, io.opentelemetry.api.common.AttributeKey<String> k,
+  private static void putIfNotNull(SpanBuilder a, io.opentelemetry.api.common.AttributeKey<String> k,
       @Nullable String v) {
     if (v != null) {
-      a.put(k, v);
+      a.setAttribute(k, v);
     }
   }
 
@@ -248,7 +246,7 @@ public final class Call {
     }
     CallMeters meters = telemetry.meters();
     if (gap >= 0 && meters != null && descriptor.genAi()) {
-      meters.chunkGap(descriptor, gap);
+      meters.chunkGap(descriptor, active, gap);
     }
   }
 
@@ -467,75 +465,74 @@ public final class Call {
     // Span
     if (span.isRecording()) {
       long endEpoch = startEpochNanos + duration;
-      AttributesBuilder a = Attributes.builder();
+      Span a = span; // attributes go straight to the span: no intermediate Attributes to build and sort
       for (Map.Entry<Phase, Long> e : phases.entrySet()) {
-        a.put(InferenceAttributes.phaseDuration(e.getKey()), e.getValue() / 1e9);
+        a.setAttribute(InferenceAttributes.phaseDuration(e.getKey()), e.getValue() / 1e9);
       }
-      a.put(SERVER_TIMING_SOURCE, timingSource.value());
-      a.put(ATTEMPTS, nAttempts);
+      a.setAttribute(SERVER_TIMING_SOURCE, timingSource.value());
+      a.setAttribute(ATTEMPTS, nAttempts);
       if (version != null) {
-        a.put(MODEL_VERSION, version);
+        a.setAttribute(MODEL_VERSION, version);
       }
       if (nChunks > 0) {
-        a.put(CHUNKS, nChunks);
+        a.setAttribute(CHUNKS, nChunks);
       }
       if (batch >= 0) {
-        a.put(BATCH_SIZE, batch);
+        a.setAttribute(BATCH_SIZE, batch);
       }
       if (reqBytes >= 0) {
-        a.put(REQUEST_SIZE, reqBytes);
+        a.setAttribute(REQUEST_SIZE, reqBytes);
       }
       if (respBytes >= 0) {
-        a.put(RESPONSE_SIZE, respBytes);
+        a.setAttribute(RESPONSE_SIZE, respBytes);
       }
       if (grpcCode >= 0) {
-        a.put(RPC_GRPC_STATUS_CODE, grpcCode);
+        a.setAttribute(RPC_GRPC_STATUS_CODE, grpcCode);
       }
       if (httpCode >= 0) {
-        a.put(HTTP_RESPONSE_STATUS_CODE, httpCode);
+        a.setAttribute(HTTP_RESPONSE_STATUS_CODE, httpCode);
       }
       if (descriptor.genAi()) {
         if (respModel != null) {
-          a.put(GEN_AI_RESPONSE_MODEL, respModel);
+          a.setAttribute(GEN_AI_RESPONSE_MODEL, respModel);
         }
         if (respId != null) {
-          a.put(GEN_AI_RESPONSE_ID, respId);
+          a.setAttribute(GEN_AI_RESPONSE_ID, respId);
         }
         if (reasons != null && !reasons.isEmpty()) {
-          a.put(GEN_AI_RESPONSE_FINISH_REASONS, reasons);
+          a.setAttribute(GEN_AI_RESPONSE_FINISH_REASONS, reasons);
         }
         if (in >= 0) {
-          a.put(GEN_AI_USAGE_INPUT_TOKENS, in);
+          a.setAttribute(GEN_AI_USAGE_INPUT_TOKENS, in);
         }
         if (out >= 0) {
-          a.put(GEN_AI_USAGE_OUTPUT_TOKENS, out);
+          a.setAttribute(GEN_AI_USAGE_OUTPUT_TOKENS, out);
         }
         Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
         if (ttft != null) {
-          a.put(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft / 1e9);
+          a.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft / 1e9);
         }
       }
       if (gpu != null) {
-        a.put(HW_GPU_ID, gpu.id());
+        a.setAttribute(HW_GPU_ID, gpu.id());
         if (!Double.isNaN(gpu.utilization())) {
-          a.put(HW_GPU_UTILIZATION, gpu.utilization());
+          a.setAttribute(HW_GPU_UTILIZATION, gpu.utilization());
         }
         if (gpu.memoryUsedBytes() >= 0) {
-          a.put(HW_GPU_MEMORY_USAGE, gpu.memoryUsedBytes());
+          a.setAttribute(HW_GPU_MEMORY_USAGE, gpu.memoryUsedBytes());
         }
         if (gpu.memoryTotalBytes() >= 0) {
-          a.put(HW_GPU_MEMORY_LIMIT, gpu.memoryTotalBytes());
+          a.setAttribute(HW_GPU_MEMORY_LIMIT, gpu.memoryTotalBytes());
         }
-        a.put(HW_GPU_SAMPLE_AGE, Math.max(0, endNanos - gpu.sampledAtNanos()) / 1e9);
+        a.setAttribute(HW_GPU_SAMPLE_AGE, Math.max(0, endNanos - gpu.sampledAtNanos()) / 1e9);
       }
       if (errorType != null) {
-        a.put(ERROR_TYPE, errorType.tagValue());
+        a.setAttribute(ERROR_TYPE, errorType.tagValue());
         // Only our own classification: the server's message can echo input and is never put here.
         span.setStatus(StatusCode.ERROR, errorType.name()
             + (error != null && error.serverCode() != null
                 ? " (server code " + MessageScrubber.scrub(error.serverCode(), 32) + ")" : ""));
       }
-      span.setAllAttributes(a.build());
       for (Map.Entry<Phase, Long> e : phases.entrySet()) {
         span.addEvent("inference.phase", Attributes.of(
                 PHASE_NAME, e.getKey().key(),
@@ -549,7 +546,7 @@ public final class Call {
     // Meters
     CallMeters meters = telemetry.meters();
     if (meters != null) {
-      meters.record(descriptor, outcome, errorType, duration, phases, reqBytes, respBytes, batch, in, out);
+      meters.record(descriptor, active, outcome, errorType, duration, phases, reqBytes, respBytes, batch, in, out);
     }
 
     // Log line

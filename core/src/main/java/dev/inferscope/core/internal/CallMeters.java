@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +35,8 @@ public final class CallMeters {
   private final MeterRegistry registry;
   private final Map<Key, Timer> durations = new ConcurrentHashMap<>();
   private final Map<Key, PerModel> perModel = new ConcurrentHashMap<>();
+  private static final int ERROR_TYPES = ErrorType.values().length;
+  private static final int DURATION_SLOTS = Outcome.values().length * (ERROR_TYPES + 1);
 
   public CallMeters(MeterRegistry registry) {
     this.registry = registry;
@@ -44,24 +47,43 @@ public final class CallMeters {
     return perModel(d).active;
   }
 
-  /** Records the gap between two chunks of a GenAI stream. */
-  public void chunkGap(CallDescriptor d, long nanos) {
-    Timer t = perModel(d).tpoc;
+  /**
+   * Records the gap between two chunks of a GenAI stream; {@code handle} is what {@link #active} gave
+   * for the same descriptor (it saves a lookup), or null.
+   */
+  public void chunkGap(CallDescriptor d, @Nullable Active handle, long nanos) {
+    Timer t = (handle != null ? handle.owner : perModel(d)).tpoc;
     if (t != null) {
       t.record(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
-  /** Records an ended call. */
-  public void record(CallDescriptor d, Outcome outcome, @Nullable ErrorType errorType, long durationNanos,
-      Map<Phase, Long> phases, long requestBytes, long responseBytes, long batchSize, long inputTokens,
-      long outputTokens) {
+  /**
+   * Records an ended call; {@code handle} is what {@link #active} gave for the same descriptor (it saves
+   * the lookups of the per-model meters), or null.
+   */
+  public void record(CallDescriptor d, @Nullable Active handle, Outcome outcome, @Nullable ErrorType errorType,
+      long durationNanos, Map<Phase, Long> phases, long requestBytes, long responseBytes, long batchSize,
+      long inputTokens, long outputTokens) {
+    PerModel pm = handle != null ? handle.owner : perModel(d);
     String error = errorType == null ? "none" : errorType.tagValue();
-    Key key = new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), outcome.value(), error,
-        d.experiment(), d.variant());
-    Timer t = durations.computeIfAbsent(key, this::durationTimer);
+    Timer t;
+    if (d.experiment() == null && d.variant() == null) {
+      // the common case: one array slot per operation, outcome and error type, no key to build
+      AtomicReferenceArray<Timer> byOutcome = pm.durations.computeIfAbsent(d.operation(),
+          op -> new AtomicReferenceArray<>(DURATION_SLOTS));
+      int slot = outcome.ordinal() * (ERROR_TYPES + 1) + (errorType == null ? 0 : errorType.ordinal() + 1);
+      t = byOutcome.get(slot);
+      if (t == null) {
+        t = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(),
+            outcome.value(), error, null, null), this::durationTimer);
+        byOutcome.set(slot, t); // racing writers all store the same registered timer
+      }
+    } else {
+      t = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(),
+          outcome.value(), error, d.experiment(), d.variant()), this::durationTimer);
+    }
     t.record(durationNanos, TimeUnit.NANOSECONDS);
-    PerModel pm = perModel(d);
     for (Map.Entry<Phase, Long> e : phases.entrySet()) {
       pm.phases[e.getKey().ordinal()].record(e.getValue(), TimeUnit.NANOSECONDS);
     }
@@ -75,8 +97,14 @@ public final class CallMeters {
       pm.batchSize.record(batchSize);
     }
     if (d.genAi() && pm.inputTokens != null && pm.outputTokens != null && pm.ttfc != null) {
-      Key gk = new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai", error, null, null);
-      durations.computeIfAbsent(gk, this::genAiTimer).record(durationNanos, TimeUnit.NANOSECONDS);
+      int slot = errorType == null ? 0 : errorType.ordinal() + 1;
+      Timer g = pm.genAiDurations.get(slot);
+      if (g == null) {
+        g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai",
+            error, null, null), this::genAiTimer);
+        pm.genAiDurations.set(slot, g);
+      }
+      g.record(durationNanos, TimeUnit.NANOSECONDS);
       if (inputTokens >= 0) {
         pm.inputTokens.record(inputTokens);
       }
@@ -123,9 +151,14 @@ public final class CallMeters {
   private record Key(String system, String model, String endpoint, String operation, String outcome,
       String error, @Nullable String experiment, @Nullable String variant) {}
 
-  /** The in-flight counter behind the {@value #ACTIVE} gauge. */
+  /** The in-flight counter behind the {@value #ACTIVE} gauge, and a handle on its model's meters. */
   public static final class Active {
     private final AtomicInteger count = new AtomicInteger();
+    private final PerModel owner;
+
+    Active(PerModel owner) {
+      this.owner = owner;
+    }
 
     public void increment() {
       count.incrementAndGet();
@@ -141,7 +174,9 @@ public final class CallMeters {
   }
 
   private static final class PerModel {
-    final Active active = new Active();
+    final Active active = new Active(this);
+    final Map<String, AtomicReferenceArray<Timer>> durations = new ConcurrentHashMap<>();
+    final AtomicReferenceArray<Timer> genAiDurations = new AtomicReferenceArray<>(ERROR_TYPES + 1);
     final Timer[] phases = new Timer[Phase.values().length];
     final DistributionSummary requestSize;
     final DistributionSummary responseSize;
