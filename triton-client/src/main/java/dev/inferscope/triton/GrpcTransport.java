@@ -173,7 +173,7 @@ final class GrpcTransport implements Transport {
       b.addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName(t.name()).setDatatype(t.datatype().name())
           .addAllShape(t.shapeList()));
       // No copy: protobuf wraps the caller's buffer.
-      b.addRawInputContents(UnsafeByteOperations.unsafeWrap(t.data()));
+      b.addRawInputContents(UnsafeByteOperations.unsafeWrap(t.wireData())); // no copy for a heap buffer
     }
     for (String o : request.outputs()) {
       b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(o));

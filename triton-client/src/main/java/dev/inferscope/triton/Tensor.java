@@ -20,16 +20,24 @@ public final class Tensor {
   private final Datatype datatype;
   private final long[] shape;
   private final ByteBuffer data;
+  /** The caller's own view (writable if theirs was): what the gRPC transport wraps without a copy. */
+  private final ByteBuffer wire;
 
   private Tensor(String name, Datatype datatype, long[] shape, ByteBuffer data) {
     this.name = Objects.requireNonNull(name, "name");
     this.datatype = Objects.requireNonNull(datatype, "datatype");
     this.shape = shape.clone();
+    this.wire = data;
     this.data = data.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
    * A tensor over raw little-endian bytes; the buffer is wrapped (its position to limit), not copied.
+   * Do not change its bytes until the call that sends it has returned.
+   *
+   * <p>Zero copy on gRPC needs a writable heap buffer (e.g. {@code ByteBuffer.wrap(array)}): protobuf can
+   * only reference an accessible array, so a direct or read-only buffer is copied once when the request
+   * message is built.
    *
    * @throws InferenceException INVALID_ARGUMENT when the size does not match the shape
    */
@@ -169,6 +177,11 @@ public final class Tensor {
   /** The raw little-endian contents (a read-only view; no copy). */
   public ByteBuffer data() {
     return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The caller's buffer for the wire (not for callers: it may be writable). */
+  ByteBuffer wireData() {
+    return wire.duplicate();
   }
 
   /** Bytes of the contents. */
