@@ -32,6 +32,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
@@ -118,11 +119,13 @@ public final class VllmClient implements AutoCloseable {
       this.ownsHttp = true;
     }
     AtomicInteger n = new AtomicInteger();
-    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "inferscope-vllm-watchdog-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+    timers.setRemoveOnCancelPolicy(true); // a stream that ends cancels its timer: drop it at once
+    this.watchdog = timers;
     this.publisherExecutor = b.executor != null ? b.executor : r -> {
       Thread t = new Thread(r, "inferscope-vllm-stream");
       t.setDaemon(true);
