@@ -84,9 +84,7 @@ public final class SseReader {
           appendData((byte) '\n');
         }
         hasData = true;
-        for (int i = valueStart; i < lineLen; i++) {
-          appendData(line[i]);
-        }
+        appendData(line, valueStart, lineLen - valueStart);
       } else if (is(line, nameEnd, EVENT)) {
         eventType = new String(line, valueStart, lineLen - valueStart, StandardCharsets.UTF_8);
       } else if (is(line, nameEnd, ID)) {
@@ -123,16 +121,29 @@ public final class SseReader {
   }
 
   private void appendData(byte b) throws IOException {
-    if (dataLen == data.length) {
-      if (dataLen >= maxEventBytes) {
-        throw new EventTooLargeException(maxEventBytes);
-      }
-      data = Arrays.copyOf(data, Math.min(maxEventBytes, dataLen * 2));
-    }
+    data = ensure(data, dataLen, 1);
     data[dataLen++] = b;
   }
 
-  /** Reads one line into {@code line}; false at end of stream (a partial last line is dropped). */
+  private void appendData(byte[] src, int from, int n) throws IOException {
+    data = ensure(data, dataLen, n);
+    System.arraycopy(src, from, data, dataLen, n);
+    dataLen += n;
+  }
+
+  /** {@code a} with room for {@code more} bytes after {@code used}; never beyond the event size cap. */
+  private byte[] ensure(byte[] a, int used, int more) throws EventTooLargeException {
+    int needed = used + more;
+    if (needed <= a.length) {
+      return a;
+    }
+    if (needed > maxEventBytes || needed < 0) {
+      throw new EventTooLargeException(maxEventBytes);
+    }
+    return Arrays.copyOf(a, (int) Math.min(maxEventBytes, Math.max(needed, 2L * a.length)));
+  }
+
+  /** Reads one line into {@code line}: scans the buffer for the end of line and copies in bulk. */
   private boolean readLine() throws IOException {
     lineLen = 0;
     while (true) {
@@ -141,27 +152,36 @@ public final class SseReader {
           return false;
         }
       }
-      byte b = buf[pos++];
       if (skipLf) {
         skipLf = false;
-        if (b == '\n') {
+        if (buf[pos] == '\n') {
+          pos++;
           continue;
         }
       }
-      if (b == '\n') {
-        return true;
-      }
-      if (b == '\r') {
-        skipLf = true;
-        return true;
-      }
-      if (lineLen == line.length) {
-        if (lineLen >= maxEventBytes) {
-          throw new EventTooLargeException(maxEventBytes);
+      int start = pos;
+      int end = limit;
+      int i = start;
+      while (i < end) {
+        byte b = buf[i];
+        if (b == '\n' || b == '\r') {
+          break;
         }
-        line = Arrays.copyOf(line, Math.min(maxEventBytes, lineLen * 2));
+        i++;
       }
-      line[lineLen++] = b;
+      int n = i - start;
+      if (n > 0) {
+        line = ensure(line, lineLen, n);
+        System.arraycopy(buf, start, line, lineLen, n);
+        lineLen += n;
+      }
+      if (i == end) {
+        pos = end; // no end of line in this buffer: read more
+        continue;
+      }
+      skipLf = buf[i] == '\r';
+      pos = i + 1;
+      return true;
     }
   }
 
