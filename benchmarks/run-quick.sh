@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs Inferscope's quick benchmark set (one fork, short iterations; about 6 minutes on 2 cores) and
-# prints one comparison table. Full JMH output lands in benchmarks/target/jmh-quick.json.
+# Runs Inferscope's quick benchmark set (one fork, short iterations; about 7 minutes on 2 cores with the
+# build) and prints one comparison table. Full JMH output lands in benchmarks/target/jmh-quick*.json.
 # Usage (from the repository root): benchmarks/run-quick.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,23 @@ cd "$(dirname "$0")/.."
 ./mvnw -B -q -pl benchmarks package -DskipTests
 JAR=benchmarks/target/benchmarks.jar
 OUT=benchmarks/target/jmh-quick.json
-java -jar "$JAR" -f 1 -wi 2 -w 2s -i 3 -r 3s -prof gc -rf json -rff "$OUT" \
-  'HotPathBenchmark|SseBenchmark|UnaryInferBenchmark|TensorTransferBenchmark' | tail -60
-python3 benchmarks/table.py "$OUT"
+OUT_STREAMS=benchmarks/target/jmh-quick-streams.json
+OUT_PAIRED=benchmarks/target/jmh-quick-paired.json
+# groups 2 and 4, SSE parsing (group 3) and the allocation per call of group 1: short iterations
+java -jar "$JAR" -f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc -rf json -rff "$OUT" \
+  'HotPathBenchmark|SseBenchmark|UnaryInferBenchmark\.[abc]_|TensorTransferBenchmark' | tail -40
+# group 1 times: the three variants back to back in the same operations (see UnaryInferBenchmark.paired)
+java -jar "$JAR" -f 1 -wi 10 -w 2s -i 6 -r 2s -rf json -rff "$OUT_PAIRED" 'UnaryInferBenchmark\.paired' | tail -12
+# groups 3 and 5 (streaming clients against a simulator in a child JVM): longer warm-up, as JIT
+# compilation would otherwise count as client CPU
+java -jar "$JAR" -f 1 -wi 5 -w 3s -i 4 -r 3s -prof gc -rf json -rff "$OUT_STREAMS" \
+  'StreamingClientBenchmark|StreamingScaleBenchmark' | tail -30
+python3 - "$OUT" "$OUT_PAIRED" "$OUT_STREAMS" > benchmarks/target/jmh-quick-all.json <<'PY'
+import json, sys
+rows = []
+for f in sys.argv[1:]:
+    rows += json.load(open(f))
+print(json.dumps(rows))
+PY
+python3 benchmarks/table.py benchmarks/target/jmh-quick-all.json
+cat benchmarks/target/scale-heap-*.txt 2>/dev/null || true

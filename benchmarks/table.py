@@ -4,14 +4,18 @@ import sys
 
 rows = json.load(open(sys.argv[1]))
 res = {}
+per_token = {}  # name -> microseconds of process CPU per streamed token
 for r in rows:
     name = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1]
     params = r.get("params") or {}
     if params:
         name += "[" + ",".join(f"{v}" for v in params.values()) + "]"
     pm = r["primaryMetric"]
-    alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
+    sec = r.get("secondaryMetrics", {})
+    alloc = sec.get("gc.alloc.rate.norm", {}).get("score")
     res[name] = (pm["score"], pm["scoreError"], pm["scoreUnit"], alloc)
+    if "cpuNanos" in sec and "tokens" in sec and sec["tokens"]["score"] > 0:
+        per_token[name] = sec["cpuNanos"]["score"] / sec["tokens"]["score"] / 1000.0
 
 def show(name):
     s, e, u, a = res[name]
@@ -23,15 +27,24 @@ for n in sorted(res):
     show(n)
 
 print("\n== ratios (same run) ==")
+aux = {}
+for r in rows:
+    if r["benchmark"].endswith(".paired"):
+        sec = r.get("secondaryMetrics", {})
+        aux[r["params"]["transport"]] = {k: sec[k]["score"] for k in ("rawNanos", "otelNanos", "inferscopeNanos", "rounds")}
+for t, m in aux.items():
+    n = m["rounds"]
+    ta, tb, tc = m["rawNanos"] / n / 1000, m["otelNanos"] / n / 1000, m["inferscopeNanos"] / n / 1000
+    print(f"  unary {t} (paired, {n:,.0f} rounds): raw {ta:.1f} us, otel+micrometer {tb:.1f} us, inferscope {tc:.1f} us per call")
+    print(f"  unary {t} (paired): inferscope/raw throughput = {ta / tc:.3f} (target >= 0.97); added time per call: "
+          f"inferscope {tc - ta:.1f} us, otel+micrometer {tb - ta:.1f} us (target inferscope <= otel+micrometer)")
 for t in ("loopback", "inprocess"):
     a = res.get(f"UnaryInferBenchmark.a_rawStub[{t}]")
     b = res.get(f"UnaryInferBenchmark.b_otelAndMicrometerInterceptors[{t}]")
     c = res.get(f"UnaryInferBenchmark.c_inferscopeFullTelemetry[{t}]")
     if a and b and c:
         ta, tb, tc = 1e6 / a[0], 1e6 / b[0], 1e6 / c[0]  # microseconds per call
-        print(f"  unary {t}: inferscope/raw throughput = {c[0] / a[0]:.3f}  (target >= 0.97)")
-        print(f"  unary {t}: added time per call: inferscope {tc - ta:.1f} us, otel+micrometer {tb - ta:.1f} us "
-              f"(target inferscope <= otel+micrometer)")
+        print(f"  unary {t} (separate forks, noisy): inferscope/raw throughput = {c[0] / a[0]:.3f}")
         if a[3] is not None and c[3] is not None:
             print(f"  unary {t}: allocation per call: raw {a[3]:,.0f} B, otel+micrometer {b[3]:,.0f} B, inferscope {c[3]:,.0f} B")
 copy = res.get("TensorTransferBenchmark.baselineCopy")
@@ -50,3 +63,14 @@ if sse:
 g = res.get("HotPathBenchmark.gpuSnapshotAttach")
 if g:
     print(f"  GPU snapshot attach: {g[0]:.1f} ns, {g[3] or 0:.0f} B/op (target: a volatile read, 0 B)")
+ours = per_token.get("StreamingClientBenchmark.stream[inferscope]")
+theirs = per_token.get("StreamingClientBenchmark.stream[openai]")
+if ours and theirs:
+    print(f"  streaming CPU per token: inferscope {ours:.2f} us, openai-java {theirs:.2f} us, "
+          f"ratio {ours / theirs:.2f} (target <= 0.5)")
+for n in ("1", "64", "1024"):
+    name = f"StreamingScaleBenchmark.allStreams[{n}]"
+    if name in per_token:
+        r = res[name]
+        alloc = "" if r[3] is None else f", {r[3] / (int(n) * 64):,.0f} B allocated per token"
+        print(f"  {n:>5} concurrent streams: {per_token[name]:.2f} us CPU per token{alloc}")

@@ -104,6 +104,7 @@ public final class TritonSimulator implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService executor;
   private final ConcurrentLinkedQueue<Map<String, String>> seenHeaders = new ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicInteger seenHeaderCount = new java.util.concurrent.atomic.AtomicInteger();
   private final Map<String, SystemSharedMemoryStatusResponse.RegionStatus> systemRegions = new ConcurrentHashMap<>();
   private final Map<String, CudaSharedMemoryStatusResponse.RegionStatus> cudaRegions = new ConcurrentHashMap<>();
   private final Map<String, List<String>> traceSettings = new ConcurrentHashMap<>(Map.of("trace_level", List.of("OFF")));
@@ -132,7 +133,7 @@ public final class TritonSimulator implements AutoCloseable {
             h.put(k, headers.get(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER)));
           }
         }
-        seenHeaders.add(h);
+        remember(h);
         return Contexts.interceptCall(Context.current().withValue(HEADERS, headers), call, headers, next);
       }
     };
@@ -202,7 +203,20 @@ public final class TritonSimulator implements AutoCloseable {
         s.computeOnCancelled.get(), s.rejected.get(), s.timedOut.get());
   }
 
-  /** Headers (gRPC metadata and HTTP headers, lower-case names) of every request, in arrival order. */
+  /** Requests whose headers are kept: a long-running simulator (benchmarks, load) must not grow. */
+  static final int HEADERS_KEPT = 10_000;
+
+  private void remember(Map<String, String> h) {
+    seenHeaders.add(h);
+    if (seenHeaderCount.incrementAndGet() > HEADERS_KEPT && seenHeaders.poll() != null) {
+      seenHeaderCount.decrementAndGet();
+    }
+  }
+
+  /**
+   * Headers (gRPC metadata and HTTP headers, lower-case names) of the last {@value #HEADERS_KEPT}
+   * requests, in arrival order.
+   */
   public List<Map<String, String>> seenHeaders() {
     return new ArrayList<>(seenHeaders);
   }
@@ -1017,7 +1031,7 @@ public final class TritonSimulator implements AutoCloseable {
       ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.isEmpty() ? "" : v.get(0)));
       String path = ex.getRequestURI().getPath();
       if (!path.equals("/metrics")) {
-        seenHeaders.add(h);
+        remember(h);
       }
       String[] parts = path.split("/");
       if (path.equals("/metrics")) {
