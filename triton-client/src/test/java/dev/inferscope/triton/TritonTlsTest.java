@@ -7,17 +7,12 @@ import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
+import dev.inferscope.testkit.SelfSignedCertificate;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.TritonSimulator;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,53 +20,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** gRPC over TLS and mutual TLS, with self-signed certificates made by the JDK's keytool in the test. */
 class TritonTlsTest {
-  private static final char[] PASS = "changeit".toCharArray();
   @TempDir
   static Path dir;
   private final TelemetryCapture capture = new TelemetryCapture();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  static void keytool(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
-  }
+  private static SelfSignedCertificate server;
+  private static SelfSignedCertificate client;
 
   @BeforeAll
-  static void certificates() throws Exception {
-    for (String who : new String[] {"server", "client"}) {
-      keytool("-genkeypair", "-alias", who, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + who,
-          "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-storetype", "PKCS12",
-          "-keystore", who + ".p12", "-storepass", "changeit", "-keypass", "changeit");
-      keytool("-exportcert", "-alias", who, "-keystore", who + ".p12", "-storepass", "changeit", "-rfc",
-          "-file", who + ".pem");
-    }
-    keytool("-importcert", "-noprompt", "-alias", "client", "-file", "client.pem", "-keystore", "server-trust.p12",
-        "-storetype", "PKCS12", "-storepass", "changeit");
-  }
-
-  static KeyStore load(String file) throws Exception {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(dir.resolve(file))) {
-      ks.load(in, PASS);
-    }
-    return ks;
-  }
-
-  static KeyManagerFactory keys(String file) throws Exception {
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(load(file), PASS);
-    return kmf;
-  }
-
-  static TrustManagerFactory trust(String file) throws Exception {
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(load(file));
-    return tmf;
+  static void certificates() {
+    server = SelfSignedCertificate.create(dir, "server");
+    client = SelfSignedCertificate.create(dir, "client");
   }
 
   @AfterEach
@@ -93,9 +53,9 @@ class TritonTlsTest {
 
   private TritonSimulator sim(boolean mutual) throws Exception {
     TritonSimulator.Builder b = TritonSimulator.builder()
-        .model(SimulatedModel.builder("echo").input("INPUT0", "FP32", 1, 4).build()).tls(keys("server.p12"));
+        .model(SimulatedModel.builder("echo").input("INPUT0", "FP32", 1, 4).build()).tls(server.keyManagers());
     if (mutual) {
-      b.requireClientCertificates(trust("server-trust.p12"));
+      b.requireClientCertificates(client.trustManagers()); // the server trusts the client's certificate
     }
     return keep(b.start());
   }
@@ -103,7 +63,7 @@ class TritonTlsTest {
   @Test
   void tlsWithATrustedSelfSignedCertificate() throws Exception {
     TritonSimulator s = sim(false);
-    TritonClient t = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(dir.resolve("server.pem").toFile())
+    TritonClient t = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(server.certificatePem().toFile())
         .telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build());
     assertThat(t.infer(small()).output("OUTPUT0").asFloats()).containsExactly(1f, 2f, 3f, 4f);
     TritonClient untrusting = keep(TritonClient.grpc(s.grpcTarget()).tls(true).telemetry(capture.telemetry())
@@ -119,10 +79,10 @@ class TritonTlsTest {
   @Test
   void mutualTlsNeedsTheClientCertificate() throws Exception {
     TritonSimulator s = sim(true);
-    TritonClient withKey = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(dir.resolve("server.pem").toFile())
-        .keyManager(keys("client.p12")).telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build());
+    TritonClient withKey = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(server.certificatePem().toFile())
+        .keyManager(client.keyManagers()).telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build());
     assertThat(withKey.infer(small()).output("OUTPUT0").asFloats()).hasSize(4);
-    TritonClient withoutKey = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(dir.resolve("server.pem").toFile())
+    TritonClient withoutKey = keep(TritonClient.grpc(s.grpcTarget()).trustCertificates(server.certificatePem().toFile())
         .telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build());
     assertThat(catchThrowableOfType(InferenceException.class, () -> withoutKey.infer(small())).errorType())
         .isEqualTo(ErrorType.UNAVAILABLE);

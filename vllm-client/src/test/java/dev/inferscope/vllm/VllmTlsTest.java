@@ -6,20 +6,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.testkit.SelfSignedCertificate;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,58 +22,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** HTTPS to the vLLM simulator with a self-signed certificate made by the JDK's keytool in the test. */
 class VllmTlsTest {
-  private static final char[] PASS = "changeit".toCharArray();
   private static final String CANARY = "CANARY-tls-71c3";
   @TempDir
   static Path dir;
   private final TelemetryCapture capture = new TelemetryCapture();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  private static void keytool(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
-  }
+  private static SelfSignedCertificate server;
+  private static SelfSignedCertificate stranger;
 
   @BeforeAll
-  static void certificates() throws Exception {
-    for (String who : new String[] {"server", "stranger"}) {
-      keytool("-genkeypair", "-alias", who, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + who,
-          "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-storetype", "PKCS12",
-          "-keystore", who + ".p12", "-storepass", "changeit", "-keypass", "changeit");
-      keytool("-exportcert", "-alias", who, "-keystore", who + ".p12", "-storepass", "changeit", "-rfc",
-          "-file", who + ".pem");
-      keytool("-importcert", "-noprompt", "-alias", who, "-file", who + ".pem", "-keystore", who + "-trust.p12",
-          "-storetype", "PKCS12", "-storepass", "changeit");
-    }
-  }
-
-  private static KeyStore load(String file) throws Exception {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(dir.resolve(file))) {
-      ks.load(in, PASS);
-    }
-    return ks;
-  }
-
-  private static SSLContext serverContext() throws Exception {
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(load("server.p12"), PASS);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), null, null);
-    return ctx;
-  }
-
-  private static SSLContext trusting(String trustFile) throws Exception {
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(load(trustFile));
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, tmf.getTrustManagers(), null);
-    return ctx;
+  static void certificates() {
+    server = SelfSignedCertificate.create(dir, "server");
+    stranger = SelfSignedCertificate.create(dir, "stranger");
   }
 
   @AfterEach
@@ -90,7 +46,7 @@ class VllmTlsTest {
   }
 
   private VllmSimulator https() throws Exception {
-    VllmSimulator s = VllmSimulator.builder().tls(serverContext()).apiKey("sk-" + CANARY)
+    VllmSimulator s = VllmSimulator.builder().tls(server.serverContext()).apiKey("sk-" + CANARY)
         .timeToFirstToken(java.time.Duration.ofMillis(5)).interTokenGap(java.time.Duration.ofMillis(1))
         .tokensPerResponse(4).start();
     closeables.add(s);
@@ -108,7 +64,7 @@ class VllmTlsTest {
   void streamsOverHttpsWithATrustedSelfSignedCertificate() throws Exception {
     VllmSimulator s = https();
     assertThat(s.baseUri().getScheme()).isEqualTo("https");
-    VllmClient client = client(s, trusting("server-trust.p12"));
+    VllmClient client = client(s, server.trustingContext());
     ChatRequest request = ChatRequest.builder("sim-llm").user("tell me about " + CANARY).build();
     try (CompletionStream stream = client.chatStream(request)) {
       assertThat(stream.collect().text()).isEqualTo("tok0 tok1 tok2 tok3");
@@ -129,7 +85,7 @@ class VllmTlsTest {
   @Test
   void anUntrustedCertificateIsRefusedAndNothingIsSent() throws Exception {
     VllmSimulator s = https();
-    VllmClient client = client(s, trusting("stranger-trust.p12"));
+    VllmClient client = client(s, stranger.trustingContext());
     InferenceException e = catchThrowableOfType(InferenceException.class,
         () -> client.chat(ChatRequest.builder("sim-llm").user(CANARY).build()));
     assertThat(e.errorType()).isEqualTo(ErrorType.UNAVAILABLE);
