@@ -20,6 +20,8 @@ class ChunkDecodingTest {
       "{\"id\":\"c\",\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}",
       "{\"choices\":[{\"delta\":{}},{\"index\":1.9,\"delta\":null,\"finish_reason\":\"length\"}]}",
       "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\",\"logprobs\":5}]}",
+      " \r\n{ \"id\" : \"a\\\"b\\\\c\\/\\u00e9\\n\" , \"choices\" : [ { \"index\" : -0 , \"delta\" : { \"content\" : \"\\t\" } } ] } \n",
+      "{\"choices\":[{\"index\":2e0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],\"x\":[true,false,null,{\"a\":[1.5e-3,-2]}]}",
       "{\"choices\":[{\"index\":12345678901234567890,\"delta\":{\"content\":null,\"role\":null,\"tool_calls\":[{}]}}],"
           + "\"usage\":null,\"timings\":{\"queue_ms\":1.5}}");
 
@@ -48,7 +50,17 @@ class ChunkDecodingTest {
         "{\"usage\":[]}",
         "{\"choices\":[]} trailing",
         "{\"choices\":[",
-        "[1,2]");
+        "[1,2]",
+        "{\"choices\":[{\"index\":01}]}",
+        "{\"id\":\"a\u0001b\"}",
+        "{\"id\":\"\\ud83d\\ude00\"}",
+        "{\"id\":\"\\x\"}",
+        "{\"a\":1,}",
+        "{\"choices\":[{},]}",
+        "{\"a\":nul}",
+        "{\"a\":-}",
+        "{\"a\":1.}",
+        "{'a':1}");
     for (String data : unusual) {
       assertThat(OpenAiCodec.fastChunk(data, true)).as(data).isNull();
     }
