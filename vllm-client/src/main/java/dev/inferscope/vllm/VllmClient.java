@@ -701,16 +701,19 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
+    /** How long opening a connection may take (default 10 s); ignored with {@link #httpClient(HttpClient)}. */
     public Builder connectTimeout(Duration connectTimeout) {
       this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
       return this;
     }
 
+    /** Where spans, meters and log lines go (default: the global OpenTelemetry, no meter registry). */
     public Builder telemetry(InferenceTelemetry telemetry) {
       this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
       return this;
     }
 
+    /** Retries, circuit breaker and bulkhead (default {@link ResiliencePolicy#defaults()}). */
     public Builder resilience(ResiliencePolicy resilience) {
       this.resilience = Objects.requireNonNull(resilience, "resilience");
       return this;
@@ -746,8 +749,13 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A caller-owned HTTP client to use instead of the one the client would build (the caller closes it;
+     * {@link #connectTimeout}, {@link #sslContext} do not apply). If it has an executor, every response
+     * passes through that executor, and the hand-off shows in the measured time to first token.
+     */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = httpClient;
+      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
       return this;
     }
 
@@ -763,6 +771,7 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
+    /** Builds the client; it owns what it created (HTTP client, timers) and releases it on close. */
     public VllmClient build() {
       return new VllmClient(this);
     }
