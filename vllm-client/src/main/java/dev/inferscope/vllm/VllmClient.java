@@ -12,6 +12,7 @@ import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.ServerTimingSource;
 import dev.inferscope.core.internal.Json;
 import dev.inferscope.vllm.internal.OpenAiCodec;
+import dev.inferscope.vllm.internal.WindowedBodySubscriber;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -548,7 +549,7 @@ public final class VllmClient implements AutoCloseable {
   private HttpResponse<byte[]> send(HttpRequest request, @Nullable Deadline deadline) throws InterruptedException {
     HttpResponse<InputStream> r;
     try {
-      r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      r = http.send(request, WindowedBodySubscriber.handler(WindowedBodySubscriber.DEFAULT_WINDOW));
     } catch (IOException e) {
       throw transportError(e);
     }
@@ -586,7 +587,7 @@ public final class VllmClient implements AutoCloseable {
 
   private HttpResponse<InputStream> sendStreaming(HttpRequest request) throws InterruptedException {
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      return http.send(request, WindowedBodySubscriber.handler(WindowedBodySubscriber.DEFAULT_WINDOW));
     } catch (IOException e) {
       throw transportError(e);
     }

@@ -1,0 +1,164 @@
+package dev.inferscope.vllm.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(10)
+class WindowedBodySubscriberTest {
+
+  /** Counts what the subscriber asks for; the test plays the HTTP client. */
+  private static final class Upstream implements Flow.Subscription {
+    final AtomicLong requested = new AtomicLong();
+    final AtomicBoolean cancelled = new AtomicBoolean();
+
+    @Override
+    public void request(long n) {
+      requested.addAndGet(n);
+    }
+
+    @Override
+    public void cancel() {
+      cancelled.set(true);
+    }
+  }
+
+  private static List<ByteBuffer> bytes(String... parts) {
+    return java.util.Arrays.stream(parts).map(p -> ByteBuffer.wrap(p.getBytes(StandardCharsets.UTF_8))).toList();
+  }
+
+  private static InputStream body(WindowedBodySubscriber s) {
+    return s.getBody().toCompletableFuture().join();
+  }
+
+  @Test
+  void keepsItsWindowRequestedAheadAndReadsEveryByteInOrder() throws IOException {
+    WindowedBodySubscriber s = new WindowedBodySubscriber(3);
+    Upstream up = new Upstream();
+    s.onSubscribe(up);
+    assertThat(up.requested.get()).isEqualTo(3);
+    s.onNext(bytes("da", "ta: ", ""));
+    s.onNext(bytes("one\n\n"));
+    s.onNext(bytes("data: two\n\n"));
+    InputStream in = body(s);
+    byte[] first = new byte[4];
+    assertThat(in.read(first, 0, 4)).isEqualTo(2); // one read never spans buffers
+    assertThat(new String(first, 0, 2, StandardCharsets.UTF_8)).isEqualTo("da");
+    // nothing is asked for until a whole delivery has been read
+    assertThat(up.requested.get()).isEqualTo(3);
+    assertThat(new String(in.readNBytes(13), StandardCharsets.UTF_8)).isEqualTo("ta: one\n\ndata");
+    // two deliveries consumed, two more asked for: the client never runs out of demand
+    assertThat(up.requested.get()).isEqualTo(5);
+    s.onComplete();
+    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(": two\n\n");
+    assertThat(in.read()).isEqualTo(-1);
+    assertThat(in.read(new byte[8], 0, 8)).isEqualTo(-1);
+    assertThat(up.cancelled).isFalse();
+  }
+
+  @Test
+  void aFailedBodyFailsEveryReadWithTheCause() throws IOException {
+    WindowedBodySubscriber s = new WindowedBodySubscriber();
+    s.onSubscribe(new Upstream());
+    s.onNext(bytes("ab"));
+    IOException reset = new IOException("connection reset");
+    s.onError(reset);
+    InputStream in = body(s);
+    assertThat(in.read()).isEqualTo('a');
+    assertThat(in.read()).isEqualTo('b');
+    assertThatThrownBy(in::read).isSameAs(reset);
+    assertThatThrownBy(in::read).isSameAs(reset);
+    WindowedBodySubscriber other = new WindowedBodySubscriber();
+    other.onSubscribe(new Upstream());
+    other.onError(new IllegalStateException("not an IOException"));
+    assertThatThrownBy(() -> body(other).read()).isInstanceOf(IOException.class)
+        .hasCauseInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void closingFromAnotherThreadWakesABlockedReaderAndCancelsTheExchange() throws Exception {
+    WindowedBodySubscriber s = new WindowedBodySubscriber();
+    Upstream up = new Upstream();
+    s.onSubscribe(up);
+    InputStream in = body(s);
+    CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+      try {
+        in.read();
+        return null;
+      } catch (Throwable t) {
+        return t;
+      }
+    });
+    Thread.sleep(100);
+    assertThat(reader).isNotDone(); // blocked: nothing has arrived
+    in.close();
+    assertThat(reader.get(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class).hasMessageContaining("closed");
+    assertThat(up.cancelled).isTrue();
+    s.onNext(bytes("late")); // the client may still deliver what was in flight
+    assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessageContaining("closed");
+    long asked = up.requested.get();
+    in.close(); // idempotent
+    assertThat(up.requested.get()).isEqualTo(asked);
+  }
+
+  @Test
+  void closedBeforeTheSubscriptionArrivesCancelsIt() {
+    WindowedBodySubscriber s = new WindowedBodySubscriber();
+    InputStream in = body(s);
+    try {
+      in.close();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    Upstream up = new Upstream();
+    s.onSubscribe(up);
+    assertThat(up.cancelled).isTrue();
+    assertThat(up.requested.get()).isZero();
+    Upstream second = new Upstream();
+    WindowedBodySubscriber fresh = new WindowedBodySubscriber();
+    fresh.onSubscribe(new Upstream());
+    fresh.onSubscribe(second); // a second subscription is a protocol error upstream: refuse it
+    assertThat(second.cancelled).isTrue();
+  }
+
+  @Test
+  void anInterruptedReaderGetsAnInterruptedIoExceptionAndKeepsItsFlag() throws Exception {
+    WindowedBodySubscriber s = new WindowedBodySubscriber();
+    s.onSubscribe(new Upstream());
+    InputStream in = body(s);
+    CompletableFuture<Object[]> result = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        in.read();
+        result.complete(new Object[] {null, false});
+      } catch (Throwable e) {
+        result.complete(new Object[] {e, Thread.currentThread().isInterrupted()});
+      }
+    });
+    t.start();
+    Thread.sleep(100);
+    t.interrupt();
+    Object[] r = result.get(5, TimeUnit.SECONDS);
+    assertThat(r[0]).isInstanceOf(InterruptedIOException.class);
+    assertThat(r[1]).isEqualTo(true);
+  }
+
+  @Test
+  void rejectsAnEmptyWindow() {
+    assertThatThrownBy(() -> new WindowedBodySubscriber(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(WindowedBodySubscriber.handler(2)).isNotNull();
+  }
+}
