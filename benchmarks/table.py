@@ -63,11 +63,15 @@ if sse:
 g = res.get("HotPathBenchmark.gpuSnapshotAttach")
 if g:
     print(f"  GPU snapshot attach: {g[0]:.1f} ns, {g[3] or 0:.0f} B/op (target: a volatile read, 0 B)")
-ours = per_token.get("StreamingClientBenchmark.stream[inferscope]")
-theirs = per_token.get("StreamingClientBenchmark.stream[openai]")
-if ours and theirs:
-    print(f"  streaming CPU per token: inferscope {ours:.2f} us, openai-java {theirs:.2f} us, "
-          f"ratio {ours / theirs:.2f} (target <= 0.5)")
+for regime in sorted({k.split("[", 1)[1].split(",", 1)[1] for k in per_token
+                      if k.startswith("StreamingClientBenchmark.stream[")}):
+    ours = per_token.get(f"StreamingClientBenchmark.stream[inferscope,{regime}")
+    theirs = per_token.get(f"StreamingClientBenchmark.stream[openai,{regime}")
+    if ours and theirs:
+        gap, streams = regime.rstrip("]").split(",")
+        pace = "unpaced (saturated)" if gap == "0" else f"paced, {gap} us gap"
+        print(f"  streaming CPU per token, {streams} stream(s), {pace}: inferscope {ours:.2f} us, "
+              f"openai-java {theirs:.2f} us, ratio {ours / theirs:.2f} (target <= 0.5)")
 for n in ("1", "64", "1024"):
     name = f"StreamingScaleBenchmark.allStreams[{n}]"
     if name in per_token:

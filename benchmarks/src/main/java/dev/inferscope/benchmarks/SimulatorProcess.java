@@ -19,10 +19,16 @@ final class SimulatorProcess implements AutoCloseable {
   private final int port;
 
   SimulatorProcess(int tokensPerResponse) {
+    this(tokensPerResponse, 0);
+  }
+
+  /** A simulator whose streams send a token every {@code gapMicros} (0: as fast as it can write). */
+  SimulatorProcess(int tokensPerResponse, int gapMicros) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     try {
       process = new ProcessBuilder(List.of(java, "-Xmx2g", "-cp", System.getProperty("java.class.path"),
-          SimulatorProcess.class.getName(), Integer.toString(tokensPerResponse)))
+          SimulatorProcess.class.getName(), Integer.toString(tokensPerResponse),
+          Integer.toString(gapMicros)))
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();
       BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       String line = out.readLine();
@@ -51,10 +57,11 @@ final class SimulatorProcess implements AutoCloseable {
     }
   }
 
-  /** Child entry point: {@code SimulatorProcess <tokens per response>}. */
+  /** Child entry point: {@code SimulatorProcess <tokens per response> [<gap in microseconds>]}. */
   public static void main(String[] args) throws IOException {
     int tokens = Integer.parseInt(args[0]);
-    try (VllmSimulator s = VllmSimulator.builder().timeToFirstToken(Duration.ZERO).interTokenGap(Duration.ZERO)
+    Duration gap = Duration.ofNanos(args.length > 1 ? Long.parseLong(args[1]) * 1000 : 0);
+    try (VllmSimulator s = VllmSimulator.builder().timeToFirstToken(Duration.ZERO).interTokenGap(gap)
         .tokensPerResponse(tokens).maxRunning(4096).maxWaiting(4096).start()) {
       System.out.println("PORT " + s.port());
       System.out.flush();
