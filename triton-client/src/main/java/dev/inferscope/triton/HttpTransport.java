@@ -6,6 +6,7 @@ import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.Phase;
 import dev.inferscope.core.internal.Json;
+import dev.inferscope.core.internal.WindowedBodySubscriber;
 import dev.inferscope.triton.internal.TritonErrors;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -87,7 +88,7 @@ final class HttpTransport implements Transport {
 
   private Response send(Call call, HttpRequest request) {
     try {
-      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> r = http.send(request, WindowedBodySubscriber.handler());
       call.httpStatusCode(r.statusCode());
       boolean gzipped = r.headers().firstValue("Content-Encoding").map(v -> v.equalsIgnoreCase("gzip")).orElse(false);
       try (InputStream raw = r.body(); InputStream in = gzipped ? new java.util.zip.GZIPInputStream(raw) : raw) {
@@ -590,7 +591,7 @@ final class HttpTransport implements Transport {
         .POST(HttpRequest.BodyPublishers.ofByteArray(json));
     HttpResponse<InputStream> resp;
     try {
-      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      resp = http.send(b.build(), WindowedBodySubscriber.handler());
     } catch (IOException e) {
       throw transport(e);
     } catch (InterruptedException e) {

@@ -11,8 +11,8 @@ import dev.inferscope.core.Phase;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.ServerTimingSource;
 import dev.inferscope.core.internal.Json;
+import dev.inferscope.core.internal.WindowedBodySubscriber;
 import dev.inferscope.vllm.internal.OpenAiCodec;
-import dev.inferscope.vllm.internal.WindowedBodySubscriber;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -549,7 +549,7 @@ public final class VllmClient implements AutoCloseable {
   private HttpResponse<byte[]> send(HttpRequest request, @Nullable Deadline deadline) throws InterruptedException {
     HttpResponse<InputStream> r;
     try {
-      r = http.send(request, WindowedBodySubscriber.handler(WindowedBodySubscriber.DEFAULT_WINDOW));
+      r = http.send(request, WindowedBodySubscriber.handler());
     } catch (IOException e) {
       throw transportError(e);
     }
@@ -587,7 +587,7 @@ public final class VllmClient implements AutoCloseable {
 
   private HttpResponse<InputStream> sendStreaming(HttpRequest request) throws InterruptedException {
     try {
-      return http.send(request, WindowedBodySubscriber.handler(WindowedBodySubscriber.DEFAULT_WINDOW));
+      return http.send(request, WindowedBodySubscriber.handler());
     } catch (IOException e) {
       throw transportError(e);
     }

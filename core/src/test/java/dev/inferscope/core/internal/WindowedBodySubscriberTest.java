@@ -1,4 +1,4 @@
-package dev.inferscope.vllm.internal;
+package dev.inferscope.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,6 +38,14 @@ class WindowedBodySubscriberTest {
 
   private static List<ByteBuffer> bytes(String... parts) {
     return java.util.Arrays.stream(parts).map(p -> ByteBuffer.wrap(p.getBytes(StandardCharsets.UTF_8))).toList();
+  }
+
+  /** Returns once the thread waits (parked in the body's queue); the class timeout bounds it. */
+  private static void awaitParked(Thread t) {
+    while (t.getState() != Thread.State.WAITING) {
+      assertThat(t.isAlive()).as("reader thread ended before it waited").isTrue();
+      Thread.onSpinWait();
+    }
   }
 
   private static InputStream body(WindowedBodySubscriber s) {
@@ -94,15 +102,17 @@ class WindowedBodySubscriberTest {
     Upstream up = new Upstream();
     s.onSubscribe(up);
     InputStream in = body(s);
-    CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<Throwable> reader = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
       try {
         in.read();
-        return null;
-      } catch (Throwable t) {
-        return t;
+        reader.complete(null);
+      } catch (Throwable e) {
+        reader.complete(e);
       }
     });
-    Thread.sleep(100);
+    t.start();
+    awaitParked(t);
     assertThat(reader).isNotDone(); // blocked: nothing has arrived
     in.close();
     assertThat(reader.get(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class).hasMessageContaining("closed");
@@ -149,7 +159,7 @@ class WindowedBodySubscriberTest {
       }
     });
     t.start();
-    Thread.sleep(100);
+    awaitParked(t); // interrupt the wait itself, not the way to it
     t.interrupt();
     Object[] r = result.get(5, TimeUnit.SECONDS);
     assertThat(r[0]).isInstanceOf(InterruptedIOException.class);

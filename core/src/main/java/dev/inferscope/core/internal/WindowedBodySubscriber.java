@@ -1,4 +1,4 @@
-package dev.inferscope.vllm.internal;
+package dev.inferscope.core.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  * reader asks again. A streamed completion delivers one small buffer per token, so that round trip is
  * paid per token: measured with a paced 256-token stream it made the client's CPU per token about twice
  * that of a client that reads the socket itself. With a window the client keeps reading and the reader
- * only takes buffers off a queue.
+ * only takes buffers off a queue. Both HTTP clients (vLLM, Triton over HTTP) read their bodies through
+ * it, streamed or not.
  *
  * <p>Memory stays bounded: at most {@code window} deliveries (each one read of the socket, up to the
  * HTTP client's buffer size, 16 KiB by default) wait unread. {@link InputStream#close()} from any
@@ -41,9 +42,9 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
   private final int window;
   private final LinkedBlockingQueue<List<ByteBuffer>> queue = new LinkedBlockingQueue<>();
   private final Body body = new Body();
-  private final Object lock = new Object();
-  private Flow.@Nullable Subscription subscription;
-  private boolean closed;
+  private final Object lock = new Object(); // guards setting the subscription and closing
+  private volatile Flow.@Nullable Subscription subscription;
+  private volatile boolean closed;
   private volatile @Nullable Throwable failure;
 
   /** A subscriber with {@link #DEFAULT_WINDOW}. */
@@ -57,6 +58,14 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
       throw new IllegalArgumentException("window must be at least 1");
     }
     this.window = window;
+  }
+
+  private static final HttpResponse.BodyHandler<InputStream> DEFAULT_HANDLER =
+      info -> new WindowedBodySubscriber(DEFAULT_WINDOW);
+
+  /** A body handler that reads every response through a new subscriber with {@link #DEFAULT_WINDOW}. */
+  public static HttpResponse.BodyHandler<InputStream> handler() {
+    return DEFAULT_HANDLER;
   }
 
   /** A body handler that reads every response through a new subscriber with this window. */
@@ -117,18 +126,10 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
     }
   }
 
-  private boolean isClosed() {
-    synchronized (lock) {
-      return closed;
-    }
-  }
-
+  /** No lock on the reading path: after a cancel, a request is a no-op (Flow rule 3.6). */
   private void requestOne() {
-    Flow.Subscription s;
-    synchronized (lock) {
-      s = closed ? null : subscription;
-    }
-    if (s != null) {
+    Flow.Subscription s = subscription;
+    if (s != null && !closed) {
       s.request(1);
     }
   }
@@ -157,7 +158,7 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
           current = null;
           requestOne(); // one delivery consumed: keep the window full
         }
-        if (isClosed()) {
+        if (closed) {
           throw new IOException("stream closed");
         }
         List<ByteBuffer> next;
