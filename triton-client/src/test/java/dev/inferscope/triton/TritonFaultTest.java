@@ -9,6 +9,7 @@ import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.FaultyServer;
+import dev.inferscope.testkit.ManualClock;
 import dev.inferscope.testkit.ResourceProbe;
 import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.TelemetryCapture;
@@ -189,8 +190,9 @@ class TritonFaultTest {
 
   @Test
   void anUnavailableStormOpensTheCircuitAndAHalfOpenTrialClosesItAgain() throws InterruptedException {
-    CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().slidingWindowSize(4).minimumNumberOfCalls(4)
-        .failureRateThreshold(50).waitDurationInOpenState(Duration.ofMillis(300))
+    ManualClock clock = new ManualClock(); // the open-state wait passes when the test says so
+    CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().clock(clock).slidingWindowSize(4)
+        .minimumNumberOfCalls(4).failureRateThreshold(50).waitDurationInOpenState(Duration.ofMillis(300))
         .permittedNumberOfCallsInHalfOpenState(1).build();
     try (TritonSimulator s = TritonSimulator.builder().model(echo("echo", 1)).start();
         TritonClient client = grpc(s).resilience(ResiliencePolicy.builder().maxAttempts(2)
@@ -207,7 +209,7 @@ class TritonFaultTest {
       assertThat(outcomes).contains(ErrorType.UNAVAILABLE).endsWith(ErrorType.CIRCUIT_OPEN);
       assertThat(ended).hasSize(8);
       s.fault(TritonSimulator.Fault.NONE);
-      Thread.sleep(350); // not parkNanos: a leftover unpark from the blocking stub would end it at once
+      clock.advance(Duration.ofMillis(350));
       assertThat(client.infer(small("echo")).output("OUTPUT0").asFloats()).hasSize(4);
       assertThat(client.infer(small("echo")).output("OUTPUT0").asFloats()).hasSize(4);
       assertThat(ended.subList(8, 10)).allSatisfy(r -> assertThat(r.errorType()).isNull());

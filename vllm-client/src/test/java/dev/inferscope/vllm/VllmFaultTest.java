@@ -9,6 +9,7 @@ import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.FaultyServer;
+import dev.inferscope.testkit.ManualClock;
 import dev.inferscope.testkit.ResourceProbe;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.vllm.VllmSimulator;
@@ -210,8 +211,9 @@ class VllmFaultTest {
 
   @Test
   void a503StormOpensTheCircuitAndAHalfOpenTrialClosesItAgain() throws InterruptedException {
-    CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().slidingWindowSize(4).minimumNumberOfCalls(4)
-        .failureRateThreshold(50).waitDurationInOpenState(Duration.ofMillis(300))
+    ManualClock clock = new ManualClock(); // the open-state wait passes when the test says so
+    CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().clock(clock).slidingWindowSize(4)
+        .minimumNumberOfCalls(4).failureRateThreshold(50).waitDurationInOpenState(Duration.ofMillis(300))
         .permittedNumberOfCallsInHalfOpenState(1).build();
     try (VllmSimulator s = VllmSimulator.builder().timeToFirstToken(Duration.ZERO).start();
         VllmClient client = clientFor(s.baseUri()).resilience(ResiliencePolicy.builder().maxAttempts(2)
@@ -234,7 +236,7 @@ class VllmFaultTest {
       assertThat(ended).hasSize(8);
       // the storm passes; after the open wait one trial call goes through and closes the circuit
       s.fault(VllmSimulator.Fault.NONE);
-      Thread.sleep(350); // not parkNanos: a leftover unpark from the blocking stub would end it at once
+      clock.advance(Duration.ofMillis(350));
       assertThat(client.chat(hello()).text()).isNotEmpty();
       assertThat(client.chat(hello()).text()).isNotEmpty();
       assertThat(ended).hasSize(10);
