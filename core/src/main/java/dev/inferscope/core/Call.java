@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class Call {
   private static final Logger LOG = LoggerFactory.getLogger(Call.class);
   private static final Phase[] PHASES = Phase.values();
+  private static final Phase[] CLIENT_PHASES = {Phase.CLIENT_QUEUE, Phase.SERIALIZE, Phase.DESERIALIZE};
 
   private final InferenceTelemetry telemetry;
   private final CallDescriptor descriptor;
@@ -51,6 +52,9 @@ public final class Call {
   private final long[] phaseNanos = new long[PHASES.length];
   private final boolean[] phaseSet = new boolean[PHASES.length];
   private ServerTimingSource serverTimingSource = ServerTimingSource.NONE;
+  private long roundTripNanos = -1;
+  private long serverTtftNanos = -1;
+  private long serverItlNanos = -1;
   private long chunks;
   private long lastChunkNanos;
   private long inputTokens = -1;
@@ -196,7 +200,10 @@ public final class Call {
     }
   }
 
-  /** Records the server's own queue and compute time for this call. Negative values mean unknown. */
+  /**
+   * Records the server's own queue and compute time for this call (negative values mean unknown). The
+   * two are capped at end so that the partition still sums to the call's total.
+   */
   public void serverTiming(long queueNanos, long computeNanos, ServerTimingSource source) {
     synchronized (this) {
       if (queueNanos >= 0) {
@@ -208,6 +215,44 @@ public final class Call {
         phaseSet[Phase.SERVER_COMPUTE.ordinal()] = true;
       }
       serverTimingSource = source;
+      roundTripNanos = -1;
+    }
+  }
+
+  /**
+   * Records the server's compute time for this call when the server does not report its queue: at end,
+   * SERVER_QUEUE becomes the remainder of the total after the client's measured phases, the compute and
+   * {@code roundTripNanos} (the network round trip measured on the same connection or channel), so an
+   * error in the estimate lands in the queue and not in NETWORK. Both server phases are marked
+   * estimated. A negative compute counts as zero; a negative round trip falls back to
+   * {@link #serverTiming} with an unknown queue.
+   */
+  public void serverTimingEstimate(long computeNanos, long roundTripNanos, ServerTimingSource source) {
+    if (roundTripNanos < 0) {
+      serverTiming(-1, computeNanos, source);
+      return;
+    }
+    synchronized (this) {
+      phaseNanos[Phase.SERVER_COMPUTE.ordinal()] = Math.max(0, computeNanos);
+      phaseSet[Phase.SERVER_COMPUTE.ordinal()] = true;
+      phaseSet[Phase.SERVER_QUEUE.ordinal()] = true; // derived at end
+      serverTimingSource = source;
+      this.roundTripNanos = roundTripNanos;
+    }
+  }
+
+  /**
+   * The server's own LLM latency figures for this request (vLLM's {@code time_to_first_token_ms},
+   * counted from scheduling, and {@code mean_itl_ms}), recorded beside the client's time to first
+   * token and chunk gaps; negative values mean unknown. They overlap the partition and are never part
+   * of it.
+   */
+  public synchronized void serverLatency(long timeToFirstTokenNanos, long meanInterTokenNanos) {
+    if (timeToFirstTokenNanos >= 0) {
+      this.serverTtftNanos = timeToFirstTokenNanos;
+    }
+    if (meanInterTokenNanos >= 0) {
+      this.serverItlNanos = meanInterTokenNanos;
     }
   }
 
@@ -427,20 +472,17 @@ public final class Call {
     List<String> reasons;
     int grpcCode;
     int httpCode;
+    long srvTtft;
+    long srvItl;
     synchronized (this) {
-      long measured = 0;
+      partition(duration, phases);
       for (Phase p : PHASES) {
-        if (phaseSet[p.ordinal()]) {
+        if (!p.inPartition() && phaseSet[p.ordinal()]) {
           phases.put(p, phaseNanos[p.ordinal()]);
-          if (p.partOfTotal()) {
-            measured += phaseNanos[p.ordinal()];
-          }
         }
       }
-      if (phaseSet[Phase.DECODE.ordinal()]) {
-        measured += phaseNanos[Phase.DECODE.ordinal()];
-      }
-      phases.put(Phase.NETWORK, Math.max(0, duration - measured));
+      srvTtft = serverTtftNanos;
+      srvItl = serverItlNanos;
       timingSource = serverTimingSource;
       in = inputTokens;
       out = outputTokens;
@@ -507,6 +549,12 @@ public final class Call {
         }
         if (out >= 0) {
           a.setAttribute(GEN_AI_USAGE_OUTPUT_TOKENS, out);
+        }
+        if (srvTtft >= 0) {
+          a.setAttribute(SERVER_TIME_TO_FIRST_TOKEN, srvTtft / 1e9);
+        }
+        if (srvItl >= 0) {
+          a.setAttribute(SERVER_MEAN_INTER_TOKEN_LATENCY, srvItl / 1e9);
         }
         Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
         if (ttft != null) {
@@ -579,6 +627,39 @@ public final class Call {
         }
       }
     }
+  }
+
+  /**
+   * Splits {@code duration} into the partition (see {@link Phase}): the client's measured phases first,
+   * then the server's (reported ones capped at what is left; a queue derived from a round trip is the
+   * remainder), and NETWORK last, as what remains. The values put into {@code out} are never negative
+   * and sum to {@code duration} exactly. Caller holds the lock.
+   */
+  private void partition(long duration, EnumMap<Phase, Long> out) {
+    long left = duration;
+    for (Phase p : CLIENT_PHASES) {
+      if (phaseSet[p.ordinal()]) {
+        long v = Math.min(phaseNanos[p.ordinal()], left);
+        out.put(p, v);
+        left -= v;
+      }
+    }
+    boolean queueSet = phaseSet[Phase.SERVER_QUEUE.ordinal()];
+    boolean computeSet = phaseSet[Phase.SERVER_COMPUTE.ordinal()];
+    long compute = computeSet ? Math.min(phaseNanos[Phase.SERVER_COMPUTE.ordinal()], left) : 0;
+    long queue;
+    if (queueSet && roundTripNanos >= 0 && serverTimingSource.queueIsRemainder()) {
+      queue = Math.max(0, left - compute - roundTripNanos);
+    } else {
+      queue = queueSet ? Math.min(phaseNanos[Phase.SERVER_QUEUE.ordinal()], left - compute) : 0;
+    }
+    if (queueSet) {
+      out.put(Phase.SERVER_QUEUE, queue);
+    }
+    if (computeSet) {
+      out.put(Phase.SERVER_COMPUTE, compute);
+    }
+    out.put(Phase.NETWORK, left - compute - queue);
   }
 
   private static boolean isEstimated(Phase p, ServerTimingSource source) {

@@ -24,6 +24,12 @@ public final class InferenceAttributes {
   public static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey("inference.batch.size");
   public static final AttributeKey<Long> REQUEST_SIZE = AttributeKey.longKey("inference.request.size");
   public static final AttributeKey<Long> RESPONSE_SIZE = AttributeKey.longKey("inference.response.size");
+  /** The server's own time to first token for this request (vLLM: from scheduling), seconds. */
+  public static final AttributeKey<Double> SERVER_TIME_TO_FIRST_TOKEN =
+      AttributeKey.doubleKey("inference.server.time_to_first_token");
+  /** The server's own mean inter-token latency for this request (vLLM {@code mean_itl_ms}), seconds. */
+  public static final AttributeKey<Double> SERVER_MEAN_INTER_TOKEN_LATENCY =
+      AttributeKey.doubleKey("inference.server.mean_inter_token_latency");
   public static final AttributeKey<String> PHASE_NAME = AttributeKey.stringKey("inference.phase.name");
   public static final AttributeKey<Double> PHASE_DURATION = AttributeKey.doubleKey("inference.phase.duration");
   public static final AttributeKey<Boolean> PHASE_ESTIMATED = AttributeKey.booleanKey("inference.phase.estimated");

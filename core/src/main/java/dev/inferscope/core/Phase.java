@@ -3,8 +3,12 @@ package dev.inferscope.core;
 /**
  * The phases one inference call's latency is split into.
  *
- * <p>{@link #NETWORK} is never measured directly: it is what remains of the total once the measured
- * phases are taken away, and is never negative.
+ * <p>Two kinds. The <b>partition</b> ({@link #inPartition()}): {@link #CLIENT_QUEUE}, {@link #SERIALIZE},
+ * {@link #NETWORK}, {@link #SERVER_QUEUE}, {@link #SERVER_COMPUTE}, {@link #DESERIALIZE} sum to the
+ * call's total on every path, and none is negative. {@link #NETWORK} is never measured directly: it is
+ * what remains of the total once the others are taken away. The <b>LLM view</b>:
+ * {@link #TIME_TO_FIRST_TOKEN} and {@link #DECODE} (the sum of the gaps between output chunks) overlap
+ * the partition (decoding happens inside server compute and network) and are never subtracted from it.
  */
 public enum Phase {
   /** Waiting on the client side for a bulkhead permit before anything is sent. */
@@ -41,5 +45,10 @@ public enum Phase {
    */
   public boolean partOfTotal() {
     return this != TIME_TO_FIRST_TOKEN && this != DECODE && this != NETWORK;
+  }
+
+  /** Whether this phase is one of the partition that sums to the call's total (NETWORK included). */
+  public boolean inPartition() {
+    return this != TIME_TO_FIRST_TOKEN && this != DECODE;
   }
 }
