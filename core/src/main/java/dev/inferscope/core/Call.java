@@ -53,6 +53,7 @@ public final class Call {
   private final boolean[] phaseSet = new boolean[PHASES.length];
   private ServerTimingSource serverTimingSource = ServerTimingSource.NONE;
   private long roundTripNanos = -1;
+  private long prefillNanos = -1;
   private long serverTtftNanos = -1;
   private long serverItlNanos = -1;
   private long chunks;
@@ -216,6 +217,7 @@ public final class Call {
       }
       serverTimingSource = source;
       roundTripNanos = -1;
+      prefillNanos = -1;
     }
   }
 
@@ -228,6 +230,18 @@ public final class Call {
    * {@link #serverTiming} with an unknown queue.
    */
   public void serverTimingEstimate(long computeNanos, long roundTripNanos, ServerTimingSource source) {
+    serverTimingEstimate(computeNanos, -1, roundTripNanos, source);
+  }
+
+  /**
+   * As {@link #serverTimingEstimate(long, long, ServerTimingSource)}, for a stream whose server also
+   * reported its prefill ({@code prefillNanos}: admission to first token, e.g. llama.cpp's
+   * {@code prompt_ms}): the queue is then also bounded by the client's time to first token minus the
+   * client phases before sending, the prefill and the round trip. The start of a stream is measured
+   * before the client's reading can fall behind the server, so this bound is the tighter one under load.
+   */
+  public void serverTimingEstimate(long computeNanos, long prefillNanos, long roundTripNanos,
+      ServerTimingSource source) {
     if (roundTripNanos < 0) {
       serverTiming(-1, computeNanos, source);
       return;
@@ -238,6 +252,7 @@ public final class Call {
       phaseSet[Phase.SERVER_QUEUE.ordinal()] = true; // derived at end
       serverTimingSource = source;
       this.roundTripNanos = roundTripNanos;
+      this.prefillNanos = prefillNanos;
     }
   }
 
@@ -649,7 +664,13 @@ public final class Call {
     long compute = computeSet ? Math.min(phaseNanos[Phase.SERVER_COMPUTE.ordinal()], left) : 0;
     long queue;
     if (queueSet && roundTripNanos >= 0 && serverTimingSource.queueIsRemainder()) {
-      queue = Math.max(0, left - compute - roundTripNanos);
+      long remainder = left - compute - roundTripNanos;
+      if (prefillNanos >= 0 && phaseSet[Phase.TIME_TO_FIRST_TOKEN.ordinal()]) {
+        long beforeSend = phaseNanos[Phase.CLIENT_QUEUE.ordinal()] + phaseNanos[Phase.SERIALIZE.ordinal()];
+        remainder = Math.min(remainder,
+            phaseNanos[Phase.TIME_TO_FIRST_TOKEN.ordinal()] - beforeSend - prefillNanos - roundTripNanos);
+      }
+      queue = Math.max(0, remainder);
     } else {
       queue = queueSet ? Math.min(phaseNanos[Phase.SERVER_QUEUE.ordinal()], left - compute) : 0;
     }

@@ -4,11 +4,10 @@ import dev.inferscope.core.Call;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
-import dev.inferscope.core.ServerTimingSource;
-import dev.inferscope.core.internal.Json;
 import dev.inferscope.vllm.internal.OpenAiCodec;
 import dev.inferscope.core.internal.SseReader;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +19,7 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,9 +51,11 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private @Nullable ScheduledFuture<?> timer;
   private volatile long lastActivityNanos = System.nanoTime();
   private @Nullable InferenceException failure;
+  private final LongSupplier roundTripNanos;
 
   CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
-      ScheduledExecutorService watchdog, int maxEventBytes) {
+      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
+    this.roundTripNanos = roundTripNanos;
     this.call = call;
     this.body = body;
     this.reader = new SseReader(body, maxEventBytes);
@@ -155,8 +157,8 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
         } catch (InferenceException bad) {
           throw fail(bad.withChunksReceived(before));
         }
-        if (!chunk.choices().isEmpty()) {
-          call.onChunk(arrival); // a usage-only chunk is not an output chunk
+        if (carriesOutput(chunk)) {
+          call.onChunk(arrival);
         }
         accept(chunk, data);
         return chunk;
@@ -164,6 +166,21 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
     } catch (InferenceException ex) {
       throw ex;
     }
+  }
+
+  /**
+   * Whether a chunk is an output chunk: it carries text. llama-server's first chunk holds only the role
+   * ({@code "delta":{"role":"assistant","content":null}}), its finish chunk an empty delta, and the
+   * usage chunk no choices (b11669, {@code ../shared/peers/README.md}); none of them is output, so the
+   * chunk count equals the output tokens and the first chunk's time is a time to first token.
+   */
+  private static boolean carriesOutput(StreamChunk chunk) {
+    for (Choice c : chunk.choices()) {
+      if (!c.text().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void accept(StreamChunk chunk, String data) {
@@ -183,10 +200,9 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
       }
     }
     if (data.contains("\"timings\"") || data.contains("\"metrics\"")) {
-      OpenAiCodec.ServerTiming t = OpenAiCodec.serverTiming(Json.parseObject(data, "stream chunk"));
-      if (t.known()) {
-        call.serverTiming(t.queueNanos(), t.computeNanos(), ServerTimingSource.RESPONSE);
-      }
+      // the byte form never throws: timing a server got wrong is left out, the chunk is still delivered
+      OpenAiCodec.ServerTiming t = OpenAiCodec.serverTiming(data.getBytes(StandardCharsets.UTF_8));
+      VllmClient.applyServerTiming(call, t, roundTripNanos.getAsLong());
     }
   }
 

@@ -11,6 +11,7 @@ import dev.inferscope.core.Phase;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.ServerTimingSource;
 import dev.inferscope.core.internal.Json;
+import dev.inferscope.core.internal.RoundTripBaseline;
 import dev.inferscope.core.internal.WindowedBodySubscriber;
 import dev.inferscope.vllm.internal.OpenAiCodec;
 import java.io.IOException;
@@ -84,6 +85,7 @@ public final class VllmClient implements AutoCloseable {
   private final String host;
   private final int port;
   private final int maxResponseBytes;
+  private final @Nullable RoundTripBaseline roundTrip;
 
   private VllmClient(Builder b) {
     this.baseUri = b.baseUri;
@@ -134,8 +136,11 @@ public final class VllmClient implements AutoCloseable {
     };
     this.host = baseUri.getHost() == null ? "localhost" : baseUri.getHost();
     this.port = baseUri.getPort() > 0 ? baseUri.getPort() : ("https".equals(baseUri.getScheme()) ? 443 : 80);
+    this.roundTrip = b.probeInterval.isZero() ? null
+        : RoundTripBaseline.probing(watchdog, b.probeInterval.toNanos(), this::probe);
     this.serverMetrics = b.metricsInterval == null ? null
-        : new VllmServerMetrics(resolve("/metrics"), b.metricsInterval, telemetry, system, endpoint, headers(null));
+        : new VllmServerMetrics(resolve("/metrics"), b.metricsInterval, telemetry, system, endpoint, headers(null),
+            b.metricsModel);
   }
 
   /** A builder for a client of the server at {@code baseUri} (e.g. {@code http://vllm:8000}). */
@@ -325,8 +330,26 @@ public final class VllmClient implements AutoCloseable {
     return baseUri;
   }
 
+  /** One {@code GET /health}, timed from send to the end of the response; no telemetry. */
+  private void probe(java.util.function.LongConsumer done) {
+    HttpRequest.Builder rb = HttpRequest.newBuilder(resolve("/health")).GET().timeout(Duration.ofSeconds(2));
+    headers(null).forEach(rb::header);
+    rb.setHeader("User-Agent", "inferscope-probe/" + dev.inferscope.core.Version.VERSION);
+    long t0 = System.nanoTime();
+    http.sendAsync(rb.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((r, t) ->
+        done.accept(t == null && r.statusCode() < 500 ? System.nanoTime() - t0 : -1));
+  }
+
+  /** The measured network round trip to the server in nanoseconds, or -1 when unknown or off. */
+  public long roundTripNanos() {
+    return roundTrip == null ? -1 : roundTrip.nanos();
+  }
+
   @Override
   public void close() {
+    if (roundTrip != null) {
+      roundTrip.close();
+    }
     if (serverMetrics != null) {
       serverMetrics.close();
     }
@@ -417,14 +440,27 @@ public final class VllmClient implements AutoCloseable {
     Completion c = OpenAiCodec.decodeCompletion(body, chat);
     OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
     call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
-    if (timing.known()) {
-      call.serverTiming(timing.queueNanos(), timing.computeNanos(), ServerTimingSource.RESPONSE);
-    }
+    applyServerTiming(call, timing, roundTripNanos());
     call.responseId(c.id());
     call.responseModel(c.model());
     call.finishReasons(c.finishReasons());
     call.tokens(c.usage().promptTokens(), c.usage().completionTokens());
     return c;
+  }
+
+  /**
+   * Server timing into the call: queue and compute reported (vLLM per-request metrics) are exact;
+   * compute without a queue (llama.cpp {@code timings}) leaves the queue to be derived from the
+   * measured round trip.
+   */
+  static void applyServerTiming(Call call, OpenAiCodec.ServerTiming t, long roundTripNanos) {
+    if (t.queueNanos() >= 0) {
+      call.serverTiming(t.queueNanos(), t.computeNanos(), ServerTimingSource.RESPONSE);
+    } else if (t.computeNanos() >= 0) {
+      call.serverTimingEstimate(t.computeNanos(), t.timeToFirstTokenNanos(), roundTripNanos,
+          ServerTimingSource.RESPONSE_COMPUTE);
+    }
+    call.serverLatency(t.timeToFirstTokenNanos(), t.meanInterTokenNanos());
   }
 
   private CompletionStream stream(CallDescriptor d, String path, Encoder encoder, boolean chat,
@@ -457,7 +493,8 @@ public final class VllmClient implements AutoCloseable {
       call.end(e);
       throw e;
     }
-    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog, Math.min(MAX_EVENT_BYTES, maxResponseBytes));
+    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog,
+        Math.min(MAX_EVENT_BYTES, maxResponseBytes), this::roundTripNanos);
   }
 
   private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder) {
@@ -654,6 +691,8 @@ public final class VllmClient implements AutoCloseable {
     private int maxResponseBytes = 64 << 20;
     private @Nullable Executor executor;
     private @Nullable Duration metricsInterval;
+    private Duration probeInterval = Duration.ofSeconds(5);
+    private String metricsModel = "default";
 
     private Builder(URI baseUri) {
       this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
@@ -763,6 +802,37 @@ public final class VllmClient implements AutoCloseable {
     /** Where {@link #chatPublisher} subscriptions read (default: a new daemon thread each). */
     public Builder executor(Executor executor) {
       this.executor = executor;
+      return this;
+    }
+
+    /**
+     * How often to measure the network round trip to the server with a {@code GET /health} on the same
+     * connection pool (default 5 s; {@link Duration#ZERO} turns it off). Servers that report their
+     * compute but not their queue (llama.cpp's {@code timings}; vLLM's {@code metrics} with a null
+     * queue) get an estimated SERVER_QUEUE of total minus the client's phases, the compute and this
+     * round trip, so NETWORK shows the round trip and not the queue. Probes are not inference calls:
+     * they make no span, meter or log line.
+     */
+    public Builder roundTripProbeInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("roundTripProbeInterval must not be negative: " + interval);
+      }
+      if (!interval.isZero() && interval.compareTo(Duration.ofMillis(100)) < 0) {
+        throw new IllegalArgumentException("roundTripProbeInterval must be zero (off) or at least 100 ms: "
+            + interval);
+      }
+      this.probeInterval = interval;
+      return this;
+    }
+
+    /**
+     * The model name that a server whose {@code /metrics} has no model label (llama.cpp's
+     * {@code llamacpp:*} series) is reported under (default {@code default}; llama-server's alias, e.g.
+     * {@code tiny-llama}, is a good choice).
+     */
+    public Builder metricsModel(String model) {
+      this.metricsModel = Objects.requireNonNull(model, "model");
       return this;
     }
 

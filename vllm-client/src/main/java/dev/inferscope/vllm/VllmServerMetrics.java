@@ -15,9 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The load of a vLLM server as its {@code /metrics} says: requests waiting and running, KV-cache usage
- * ({@code vllm:kv_cache_usage_perc}, or the older {@code vllm:gpu_cache_usage_perc}), and the mean queue
- * time over the last scrape interval from the {@code vllm:request_queue_time_seconds} histogram's deltas.
+ * The load of a vLLM (or llama.cpp) server as its {@code /metrics} says: requests waiting and running,
+ * KV-cache usage ({@code vllm:kv_cache_usage_perc}, or {@code vllm:gpu_cache_usage_perc} from servers
+ * older than 0.12), and the mean queue time over the last scrape interval from the
+ * {@code vllm:request_queue_time_seconds} histogram's deltas. Counts are summed per model over
+ * data-parallel engines (the {@code engine} label); either spelling of the names ({@code vllm:} or
+ * OpenMetrics' {@code vllm_}) is read. llama.cpp's {@code llamacpp:requests_deferred} and
+ * {@code llamacpp:requests_processing} are its waiting and running counts, reported for the model name
+ * the client was built with ({@link VllmClient.Builder#metricsModel}, default {@code default}).
  * Feeds the gauges {@code inference.server.queue.depth} and {@code inference.server.kv_cache.usage}
  * (tags system, model, endpoint) when the telemetry has a meter registry.
  */
@@ -39,9 +44,16 @@ public final class VllmServerMetrics implements AutoCloseable {
   private final @Nullable MeterRegistry registry;
   private final InferenceSystem system;
   private final String endpoint;
+  private final String llamaModel;
 
   VllmServerMetrics(URI metricsUri, Duration interval, InferenceTelemetry telemetry, InferenceSystem system,
       String endpoint, Map<String, String> headers) {
+    this(metricsUri, interval, telemetry, system, endpoint, headers, "default");
+  }
+
+  VllmServerMetrics(URI metricsUri, Duration interval, InferenceTelemetry telemetry, InferenceSystem system,
+      String endpoint, Map<String, String> headers, String llamaModel) {
+    this.llamaModel = llamaModel;
     PrometheusScraper.Builder b = PrometheusScraper.builder(metricsUri).interval(interval)
         .timeout(interval.compareTo(Duration.ofSeconds(5)) < 0 ? interval : Duration.ofSeconds(5))
         .clock(telemetry.clock());
@@ -77,28 +89,81 @@ public final class VllmServerMetrics implements AutoCloseable {
 
   void update(ScrapeResult r) {
     PrometheusText t = r.text();
-    for (Sample s : t.samples("vllm:num_requests_waiting")) {
-      String model = s.label("model_name");
-      if (model == null) {
-        continue;
-      }
-      double running = first(t, "vllm:num_requests_running", model);
-      double kv = first(t, "vllm:kv_cache_usage_perc", model);
-      if (Double.isNaN(kv)) {
-        kv = first(t, "vllm:gpu_cache_usage_perc", model);
-      }
-      double sum = first(t, "vllm:request_queue_time_seconds_sum", model);
-      double count = first(t, "vllm:request_queue_time_seconds_count", model);
+    Map<String, double[]> byModel = new java.util.LinkedHashMap<>();
+    // vLLM V1 (vllm-project/vllm vllm/v1/metrics/loggers.py): one series per model_name and engine; the
+    // model's load is the sum over its data-parallel engines.
+    sumPerModel(t, "num_requests_waiting", byModel, 0);
+    sumPerModel(t, "num_requests_running", byModel, 1);
+    sumPerModel(t, "request_queue_time_seconds_sum", byModel, 3);
+    sumPerModel(t, "request_queue_time_seconds_count", byModel, 4);
+    kvCache(t, "kv_cache_usage_perc", byModel);
+    kvCache(t, "gpu_cache_usage_perc", byModel); // removed in vLLM 0.12; read when an older server sends it
+    // llama.cpp llama-server (b11669, ../shared/peers/README.md): one model, no labels; deferred requests
+    // wait for a slot, processing ones run.
+    Value deferred = unlabelled(t, "llamacpp:requests_deferred");
+    if (deferred != null) {
+      double[] v = byModel.computeIfAbsent(llamaModel, k -> blank());
+      v[0] = deferred.value;
+      Value processing = unlabelled(t, "llamacpp:requests_processing");
+      v[1] = processing == null ? Double.NaN : processing.value;
+    }
+    for (Map.Entry<String, double[]> e : byModel.entrySet()) {
+      String model = e.getKey();
+      double[] v = e.getValue();
       double mean = Double.NaN;
-      double[] last = lastQueueHistogram.put(model, new double[] {sum, count});
-      if (last != null && count > last[1] && sum >= last[0]) {
-        mean = (sum - last[0]) / (count - last[1]);
+      double[] last = lastQueueHistogram.put(model, new double[] {v[3], v[4]});
+      if (last != null && v[4] > last[1] && v[3] >= last[0]) {
+        mean = (v[3] - last[0]) / (v[4] - last[1]);
       }
-      Load previous = loads.put(model, new Load(s.value(), running, kv, mean));
+      Load previous = loads.put(model, new Load(v[0], v[1], v[2], mean));
       if (previous == null && registry != null) {
         register(model);
       }
     }
+  }
+
+  private static double[] blank() {
+    return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+  }
+
+  /**
+   * The samples of a {@code vllm:} metric in either spelling: {@code vllm:name} (text format) or
+   * {@code vllm_name} (prometheus_client's OpenMetrics sample names from 0.23.0, should a server send
+   * them anyway; prometheus/client_python issue #1177).
+   */
+  private static java.util.List<Sample> vllmSamples(PrometheusText t, String name) {
+    java.util.List<Sample> colon = t.samples("vllm:" + name);
+    return colon.isEmpty() ? t.samples("vllm_" + name) : colon;
+  }
+
+  private static void sumPerModel(PrometheusText t, String name, Map<String, double[]> byModel, int slot) {
+    for (Sample s : vllmSamples(t, name)) {
+      String model = s.label("model_name");
+      if (model == null || Double.isNaN(s.value())) {
+        continue;
+      }
+      double[] v = byModel.computeIfAbsent(model, k -> blank());
+      v[slot] = Double.isNaN(v[slot]) ? s.value() : v[slot] + s.value();
+    }
+  }
+
+  /** KV-cache usage of a model across engines: the fullest engine (a ratio does not add up). */
+  private static void kvCache(PrometheusText t, String name, Map<String, double[]> byModel) {
+    for (Sample s : vllmSamples(t, name)) {
+      String model = s.label("model_name");
+      if (model == null || Double.isNaN(s.value())) {
+        continue;
+      }
+      double[] v = byModel.computeIfAbsent(model, k -> blank());
+      v[2] = Double.isNaN(v[2]) ? s.value() : Math.max(v[2], s.value());
+    }
+  }
+
+  private record Value(double value) {}
+
+  private static @Nullable Value unlabelled(PrometheusText t, String name) {
+    java.util.List<Sample> samples = t.samples(name);
+    return samples.isEmpty() ? null : new Value(samples.get(0).value());
   }
 
   private void register(String model) {
@@ -120,15 +185,6 @@ public final class VllmServerMetrics implements AutoCloseable {
         .description("KV-cache usage ratio, as the server reports")
         .tags("system", system.value(), "model", model, "endpoint", endpoint)
         .register(reg);
-  }
-
-  private static double first(PrometheusText t, String name, String model) {
-    for (Sample s : t.samples(name)) {
-      if (model.equals(s.label("model_name"))) {
-        return s.value();
-      }
-    }
-    return Double.NaN;
   }
 
   @Override

@@ -129,7 +129,10 @@ public final class PrometheusScraper implements AutoCloseable {
     long start = clock.nanoTime();
     try {
       HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout).GET()
-          .header("Accept", "text/plain;version=0.0.4;q=0.9, application/openmetrics-text;version=1.0.0;q=0.5, */*;q=0.1");
+          // Only the text format 0.0.4: prometheus_client (vLLM's and SGLang's /metrics) answers OpenMetrics
+          // whenever it is offered, and from 0.23.0 its OpenMetrics sample names then differ from HELP/TYPE
+          // (prometheus/client_python issue #1177). Readers still accept both spellings.
+          .header("Accept", "text/plain;version=0.0.4");
       headers.forEach(rb::header);
       HttpResponse<InputStream> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
       try (InputStream in = resp.body()) {
@@ -137,12 +140,22 @@ public final class PrometheusScraper implements AutoCloseable {
           throw InferenceException.builder(statusType(resp.statusCode()), "metrics scrape returned HTTP " + resp.statusCode())
               .serverCode(Integer.toString(resp.statusCode())).build();
         }
+        String type = resp.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
+        if (type.startsWith("text/html") || type.startsWith("application/json")) {
+          // a login page, a proxy's error page or an API answer with status 200: not metrics
+          throw InferenceException.of(ErrorType.PROTOCOL, "metrics endpoint answered "
+              + dev.inferscope.core.MessageScrubber.scrub(type, 64) + ", not Prometheus text");
+        }
         CountingInputStream counted = new CountingInputStream(in, maxBodyBytes);
         PrometheusText text = PrometheusTextParser.parse(
             new InputStreamReader(counted, StandardCharsets.UTF_8), Integer.MAX_VALUE);
         if (counted.exceeded) {
           throw InferenceException.of(ErrorType.PROTOCOL,
               "metrics body larger than " + maxBodyBytes + " bytes");
+        }
+        if (text.sampleCount() == 0 && text.badLines() > 0) {
+          throw InferenceException.of(ErrorType.PROTOCOL,
+              "metrics body is not Prometheus text (" + text.badLines() + " lines did not parse, no sample did)");
         }
         long now = clock.nanoTime();
         ScrapeResult result = new ScrapeResult(text, now, now - start, counted.count);

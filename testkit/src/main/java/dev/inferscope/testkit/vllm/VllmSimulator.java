@@ -85,7 +85,42 @@ public final class VllmSimulator implements AutoCloseable {
       int chunksSent,
       boolean completed,
       @Nullable String model,
-      long firstChunkNanos) {}
+      long firstChunkNanos,
+      long computeNanos) {
+
+    /**
+     * Ground truth for estimate tests: the time the request really waited for a running slot
+     * ({@link #queueNanos}) and really spent generating ({@link #computeNanos}, from admission to its
+     * last token; -1 where nothing was generated).
+     */
+    public long trueQueueNanos() {
+      return queueNanos;
+    }
+  }
+
+  /**
+   * Which server's wire shapes to play. Each shape is what that server sends; nothing is invented.
+   */
+  public enum Flavor {
+    /**
+     * vLLM's OpenAI-compatible server (vllm-project/vllm {@code vllm/entrypoints/openai/}): the role in
+     * the first content chunk, a separate {@code choices: []} usage chunk when
+     * {@code stream_options.include_usage} is set, and, with {@link Builder#perRequestMetrics}, the
+     * {@code metrics} object of {@code docs/features/per_request_metrics.md} (commit 0377ba9).
+     */
+    VLLM,
+    /**
+     * llama.cpp's {@code llama-server}, as captured from build b11669-Debian (Debian sid
+     * {@code llama.cpp-tools}, {@code ../shared/peers/README.md}): a role-only first chunk
+     * ({@code "delta":{"role":"assistant","content":null}}), one chunk per token, a finish chunk with an
+     * empty delta; with {@code include_usage} on chat a separate {@code choices: []} chunk with
+     * {@code usage} and {@code timings}, otherwise {@code timings} on the finish chunk (text completions:
+     * {@code usage} and {@code timings} always on the finish chunk, which has {@code "text":""});
+     * {@code system_fingerprint}; {@code /health} answers {@code {"status":"ok"}}; {@code /metrics} uses
+     * the {@code llamacpp:} names.
+     */
+    LLAMA_CPP
+  }
 
   private static final String ARRIVED = "inferscope.arrived";
   private final LeanHttpServer server;
@@ -99,6 +134,10 @@ public final class VllmSimulator implements AutoCloseable {
   private final AtomicLong requestSuccess = new AtomicLong();
   private final Histogram queueTime = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
   private final Histogram ttft = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+  private final Histogram itl = new Histogram(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
+  private final AtomicInteger[] waitingPerEngine;
+  private final AtomicInteger[] runningPerEngine;
+  private final AtomicLong admissions = new AtomicLong();
   private final AtomicLong ids = new AtomicLong();
   private volatile Fault fault = Fault.NONE;
   private volatile int faultCount = Integer.MAX_VALUE;
@@ -107,6 +146,12 @@ public final class VllmSimulator implements AutoCloseable {
   private VllmSimulator(Builder b) throws IOException {
     this.config = b;
     this.running = new Semaphore(b.maxRunning, true);
+    this.waitingPerEngine = new AtomicInteger[b.engines];
+    this.runningPerEngine = new AtomicInteger[b.engines];
+    for (int e = 0; e < b.engines; e++) {
+      waitingPerEngine[e] = new AtomicInteger();
+      runningPerEngine[e] = new AtomicInteger();
+    }
     this.server = new LeanHttpServer(b.tls, 1024, "vllm-simulator-", this::handle);
   }
 
@@ -224,14 +269,22 @@ public final class VllmSimulator implements AutoCloseable {
       }
       switch (path) {
         case "/health" -> {
-          record(ex, path, auth, authorized, 0, false, 0, true, null);
-          send(ex, 200, "text/plain", new byte[0]);
+          if (!isProbe(ex)) {
+            record(ex, path, auth, authorized, 0, false, 0, true, null);
+          }
+          if (config.flavor == Flavor.LLAMA_CPP) {
+            // llama-server b11669: {"status":"ok"} (../shared/peers/README.md)
+            sendJson(ex, 200, Map.of("status", "ok"));
+          } else {
+            // vLLM: an empty 200 (vllm-project/vllm vllm/entrypoints/openai/api_server.py, health())
+            send(ex, 200, "text/plain", new byte[0]);
+          }
         }
         case "/version" -> {
           record(ex, path, auth, authorized, 0, false, 0, true, null);
           sendJson(ex, 200, Map.of("version", config.version));
         }
-        case "/metrics" -> send(ex, 200, "text/plain; version=0.0.4", metrics().getBytes(StandardCharsets.UTF_8));
+        case "/metrics" -> metricsEndpoint(ex);
         case "/v1/models" -> {
           record(ex, path, auth, authorized, 0, false, 0, true, null);
           List<Object> data = new ArrayList<>();
@@ -264,16 +317,24 @@ public final class VllmSimulator implements AutoCloseable {
     }
   }
 
-  private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
-      boolean stream, int chunks, boolean completed, @Nullable String model) {
-    record(ex, path, auth, authorized, queueNanos, stream, chunks, completed, model, -1);
+  /** Inferscope's round-trip probes say so in their User-Agent; they are not recorded as requests. */
+  private static boolean isProbe(HttpExchange ex) {
+    String ua = ex.getRequestHeaders().getFirst("User-Agent");
+    return ua != null && ua.startsWith("inferscope-probe");
   }
 
   private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
-      boolean stream, int chunks, boolean completed, @Nullable String model, long firstChunkNanos) {
+      boolean stream, int chunks, boolean completed, @Nullable String model) {
+    record(ex, path, auth, authorized, queueNanos, stream, chunks, completed, model, -1, -1);
+  }
+
+  private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
+      boolean stream, int chunks, boolean completed, @Nullable String model, long firstChunkNanos,
+      long computeNanos) {
     Headers h = ex.getRequestHeaders();
     requests.add(new RecordedRequest(ex.getRequestMethod(), path, h.getFirst("X-Request-Id"),
-        h.getFirst("traceparent"), authorized, auth, queueNanos, stream, chunks, completed, model, firstChunkNanos));
+        h.getFirst("traceparent"), authorized, auth, queueNanos, stream, chunks, completed, model, firstChunkNanos,
+        computeNanos));
   }
 
   private @Nullable Map<String, Object> body(HttpExchange ex) throws IOException {
@@ -393,11 +454,14 @@ public final class VllmSimulator implements AutoCloseable {
     long maxTokens = Json.longValue(req, "max_tokens", config.tokensPerResponse);
     int tokens = (int) Math.max(1, Math.min(maxTokens, config.tokensPerResponse));
 
-    // Admission and queueing
+    // Admission and queueing; data-parallel engines take requests in turn
+    int engine = (int) (admissions.getAndIncrement() % config.engines);
     long arrived = System.nanoTime();
     if (!running.tryAcquire()) {
+      waitingPerEngine[engine].incrementAndGet();
       if (waiting.incrementAndGet() > config.maxWaiting) {
         waiting.decrementAndGet();
+        waitingPerEngine[engine].decrementAndGet();
         record(ex, path, auth, true, 0, stream, 0, false, model);
         ex.getResponseHeaders().set("Retry-After", "1");
         error(ex, config.rejectWith429 ? 429 : 503, "waiting queue is full", "ServiceUnavailableError", null);
@@ -410,9 +474,12 @@ public final class VllmSimulator implements AutoCloseable {
         return;
       } finally {
         waiting.decrementAndGet();
+        waitingPerEngine[engine].decrementAndGet();
       }
     }
-    long queueNanos = System.nanoTime() - arrived;
+    runningPerEngine[engine].incrementAndGet();
+    long admitted = System.nanoTime();
+    long queueNanos = admitted - arrived;
     queueTime.observe(queueNanos / 1e9);
     String id = (chat ? "chatcmpl-" : "cmpl-") + ids.incrementAndGet();
     long created = System.currentTimeMillis() / 1000;
@@ -423,10 +490,14 @@ public final class VllmSimulator implements AutoCloseable {
         if (so != null && Boolean.TRUE.equals(so.get("include_usage"))) {
           includeUsage = true;
         }
-        streamTokens(ex, path, auth, chat, model, id, created, tokens, promptTokenCount, includeUsage,
-            queueNanos, f);
+        streamTokens(ex, req, path, auth, chat, model, id, created, tokens, promptTokenCount, includeUsage,
+            queueNanos, admitted, f);
       } else {
-        sleep(config.ttft.toNanos() + (tokens - 1) * config.gap.toNanos());
+        long scheduled = admitted;
+        sleep(Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()));
+        long firstToken = System.nanoTime();
+        sleep((tokens - 1) * config.gap.toNanos());
+        long lastToken = System.nanoTime();
         ttft.observe(config.ttft.toNanos() / 1e9);
         if (f == Fault.MALFORMED_BODY) {
           record(ex, path, auth, true, queueNanos, false, 0, false, model);
@@ -446,52 +517,105 @@ public final class VllmSimulator implements AutoCloseable {
         resp.put("id", id);
         resp.put("object", chat ? "chat.completion" : "text_completion");
         resp.put("created", created);
-        resp.put("model", model);
+        resp.put("model", responseModel(model));
         resp.put("choices", List.of(choice));
         resp.put("usage", Map.of("prompt_tokens", promptTokenCount, "completion_tokens", tokens,
             "total_tokens", promptTokenCount + tokens));
-        if (config.timings) {
-          resp.put("timings", timings(queueNanos, tokens));
-        }
+        serverTiming(resp, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
         promptTokens.addAndGet(promptTokenCount);
         generationTokens.addAndGet(tokens);
         requestSuccess.incrementAndGet();
-        record(ex, path, auth, true, queueNanos, false, 0, true, model);
+        record(ex, path, auth, true, queueNanos, false, 0, true, model, -1, lastToken - scheduled);
         sendJson(ex, 200, resp);
       }
     } finally {
+      runningPerEngine[engine].decrementAndGet();
       running.release();
     }
   }
 
-  private Map<String, Object> timings(long queueNanos, int tokens) {
-    Map<String, Object> t = new LinkedHashMap<>();
-    t.put("queue_ms", queueNanos / 1e6);
-    t.put("prompt_ms", config.ttft.toNanos() / 1e6);
-    t.put("predicted_ms", (tokens - 1) * config.gap.toNanos() / 1e6);
-    return t;
+  /** llama-server answers with its alias whatever model was asked for; vLLM with the served name. */
+  private String responseModel(String requested) {
+    return config.flavor == Flavor.LLAMA_CPP ? config.models.iterator().next() : requested;
   }
 
-  private void streamTokens(HttpExchange ex, String path, @Nullable String auth, boolean chat, String model,
-      String id, long created, int tokens, int promptTokenCount, boolean includeUsage, long queueNanos, Fault f)
-      throws IOException {
+  /**
+   * Adds the server's own timing of one request, in the shape of the flavour: vLLM's {@code metrics}
+   * (with {@link Builder#perRequestMetrics} only; null for {@code n > 1}) or llama.cpp's
+   * {@code timings}. Times are what the simulator really spent, so they are the ground truth.
+   */
+  private void serverTiming(Map<String, Object> target, Map<String, Object> req, long queueNanos, long scheduled,
+      long firstToken, long lastToken, int promptTokenCount, int tokens) {
+    if (config.flavor == Flavor.LLAMA_CPP) {
+      // llama-server b11669 `timings` (../shared/peers/README.md): no queue time in it
+      Map<String, Object> t = new LinkedHashMap<>();
+      double promptMs = (firstToken - scheduled) / 1e6;
+      double predictedMs = (lastToken - firstToken) / 1e6;
+      t.put("cache_n", 0);
+      t.put("prompt_n", promptTokenCount);
+      t.put("prompt_ms", promptMs);
+      t.put("prompt_per_token_ms", promptTokenCount == 0 ? promptMs : promptMs / promptTokenCount);
+      t.put("prompt_per_second", promptMs == 0 ? 0 : promptTokenCount * 1000.0 / promptMs);
+      t.put("predicted_n", tokens);
+      t.put("predicted_ms", predictedMs);
+      t.put("predicted_per_token_ms", predictedMs / tokens);
+      t.put("predicted_per_second", predictedMs == 0 ? 0 : tokens * 1000.0 / predictedMs);
+      target.put("timings", t);
+      return;
+    }
+    if (!config.perRequestMetrics) {
+      return;
+    }
+    // vllm-project/vllm docs/features/per_request_metrics.md (commit 0377ba9): null for n > 1
+    if (Json.longValue(req, "n", 1) > 1) {
+      target.put("metrics", null);
+      return;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    double generationMs = (lastToken - firstToken) / 1e6;
+    m.put("time_to_first_token_ms", (firstToken - scheduled) / 1e6);
+    m.put("generation_time_ms", generationMs);
+    m.put("queue_time_ms", queueNanos / 1e6);
+    m.put("mean_itl_ms", tokens > 1 ? generationMs / (tokens - 1) : null); // null for one token
+    double inferenceSeconds = (lastToken - scheduled) / 1e9;
+    m.put("tokens_per_second", inferenceSeconds > 0 ? tokens / inferenceSeconds : null);
+    target.put("metrics", m);
+  }
+
+  private void streamTokens(HttpExchange ex, Map<String, Object> req, String path, @Nullable String auth,
+      boolean chat, String model, String id, long created, int tokens, int promptTokenCount, boolean includeUsage,
+      long queueNanos, long admitted, Fault f) throws IOException {
+    boolean llama = config.flavor == Flavor.LLAMA_CPP;
     ex.getResponseHeaders().set("Content-Type", "text/event-stream");
     ex.getResponseHeaders().set("Cache-Control", "no-cache");
     ex.sendResponseHeaders(200, 0);
     int sent = 0;
     boolean completed = false;
     long firstChunk = -1;
+    long scheduled = admitted; // vLLM: queue time ends and prefill starts when the scheduler admits it
+    long firstToken = -1;
+    long lastToken = -1;
     OutputStream out = ex.getResponseBody();
     try {
-      out.write(": vllm-simulator keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      long arrived = (Long) ex.getAttribute(ARRIVED);
+      if (!llama) {
+        // an SSE comment line; clients must skip it (WHATWG HTML, server-sent events: lines starting ':')
+        out.write(": vllm-simulator keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+      if (llama && chat) {
+        // llama-server b11669: the first chunk carries only the role, content null
+        Map<String, Object> delta = new LinkedHashMap<>();
+        delta.put("role", "assistant");
+        delta.put("content", null);
+        writeEvent(out, Json.write(chunk(chat, id, created, model, choice(0, chat, delta, null, null))));
+      }
       for (int i = 0; i < tokens; i++) {
         if (i == 0) {
-          // time to first token counts from the request's arrival, not from after admission
-          sleep(Math.max(0, arrived + queueNanos + config.ttft.toNanos() - System.nanoTime()));
+          // prefill takes the configured time to first token from admission
+          sleep(Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()));
         } else {
           sleep(config.gap.toNanos());
+          itl.observe(config.gap.toNanos() / 1e9);
         }
         if (i == 0) {
           ttft.observe(config.ttft.toNanos() / 1e9);
@@ -518,48 +642,52 @@ public final class VllmSimulator implements AutoCloseable {
           return;
         }
         boolean last = i == tokens - 1;
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("index", 0);
         String piece = (i == 0 ? "" : " ") + "tok" + i;
+        Map<String, Object> delta = new LinkedHashMap<>();
         if (chat) {
-          Map<String, Object> delta = new LinkedHashMap<>();
-          if (i == 0 && !config.omitRole) {
-            delta.put("role", "assistant");
+          if (i == 0 && !config.omitRole && !llama) {
+            delta.put("role", "assistant"); // vLLM: the role rides on the first content chunk
           }
           delta.put("content", piece);
-          choice.put("delta", delta);
-        } else {
-          choice.put("text", piece);
         }
-        choice.put("finish_reason", last ? "length" : null);
-        Map<String, Object> chunk = new LinkedHashMap<>();
-        chunk.put("id", id);
-        chunk.put("object", chat ? "chat.completion.chunk" : "text_completion");
-        chunk.put("created", created);
-        chunk.put("model", model);
-        chunk.put("choices", List.of(choice));
-        if (last && includeUsage && config.usageInLastChunk) {
+        // vLLM puts the finish reason on the last content chunk; llama-server sends a chunk of its own
+        Map<String, Object> chunk = chunk(chat, id, created, model,
+            choice(0, chat, delta, piece, last && !llama ? "length" : null));
+        if (last && includeUsage && config.usageInLastChunk && !llama) {
           chunk.put("usage", usage(promptTokenCount, tokens));
-        }
-        if (last && config.timings) {
-          chunk.put("timings", timings(queueNanos, tokens));
         }
         String event = Json.write(chunk);
         if (sent == 0) {
           // taken just before the write: a client can never see the chunk earlier than this
           firstChunk = System.nanoTime() - (Long) ex.getAttribute(ARRIVED);
+          firstToken = System.nanoTime();
         }
+        lastToken = System.nanoTime();
         writeEvent(out, event);
         sent++;
       }
-      if (includeUsage && !config.usageInLastChunk) {
-        Map<String, Object> usageChunk = new LinkedHashMap<>();
-        usageChunk.put("id", id);
-        usageChunk.put("object", chat ? "chat.completion.chunk" : "text_completion");
-        usageChunk.put("created", created);
-        usageChunk.put("model", model);
-        usageChunk.put("choices", List.of());
+      if (llama) {
+        Map<String, Object> finish = chunk(chat, id, created, model,
+            choice(0, chat, new LinkedHashMap<>(), "", "length"));
+        boolean separateUsage = chat && includeUsage;
+        if (!separateUsage) {
+          if (!chat) {
+            finish.put("usage", usage(promptTokenCount, tokens)); // text completions: always, on this chunk
+          }
+          serverTiming(finish, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
+        }
+        writeEvent(out, Json.write(finish));
+        if (separateUsage) {
+          Map<String, Object> usageChunk = chunk(chat, id, created, model, null);
+          usageChunk.put("usage", usage(promptTokenCount, tokens));
+          serverTiming(usageChunk, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
+          writeEvent(out, Json.write(usageChunk));
+        }
+      } else if (includeUsage && !config.usageInLastChunk) {
+        // vLLM: a final chunk with no choices holds usage and, with per-request metrics, `metrics`
+        Map<String, Object> usageChunk = chunk(chat, id, created, model, null);
         usageChunk.put("usage", usage(promptTokenCount, tokens));
+        serverTiming(usageChunk, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
         writeEvent(out, Json.write(usageChunk));
       }
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -571,8 +699,38 @@ public final class VllmSimulator implements AutoCloseable {
     } catch (IOException e) {
       // the client went away: stop generating
     } finally {
-      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk);
+      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
+          lastToken < 0 ? -1 : lastToken - scheduled);
     }
+  }
+
+  private static Map<String, Object> choice(int index, boolean chat, Map<String, Object> delta, @Nullable String text,
+      @Nullable String finishReason) {
+    Map<String, Object> choice = new LinkedHashMap<>();
+    choice.put("index", index);
+    if (chat) {
+      choice.put("delta", delta);
+    } else {
+      choice.put("text", text);
+      choice.put("logprobs", null);
+    }
+    choice.put("finish_reason", finishReason);
+    return choice;
+  }
+
+  /** One chunk; {@code choice} null makes the {@code choices: []} usage chunk both servers send. */
+  private Map<String, Object> chunk(boolean chat, String id, long created, String model,
+      @Nullable Map<String, Object> choice) {
+    Map<String, Object> chunk = new LinkedHashMap<>();
+    chunk.put("id", id);
+    chunk.put("object", chat ? "chat.completion.chunk" : "text_completion");
+    chunk.put("created", created);
+    chunk.put("model", responseModel(model));
+    if (config.flavor == Flavor.LLAMA_CPP) {
+      chunk.put("system_fingerprint", "b11669-Debian");
+    }
+    chunk.put("choices", choice == null ? List.of() : List.of(choice));
+    return chunk;
   }
 
   private static Map<String, Object> usage(int prompt, int completion) {
@@ -660,38 +818,95 @@ public final class VllmSimulator implements AutoCloseable {
     }
   }
 
-  private String metrics() {
-    StringBuilder sb = new StringBuilder(2048);
-    for (String model : config.models) {
-      String labels = "engine=\"0\",model_name=\"" + model + "\"";
-      gauge(sb, "vllm:num_requests_running", "Number of requests in model execution batches.", labels,
-          config.maxRunning - running.availablePermits());
-      gauge(sb, "vllm:num_requests_waiting", "Number of requests waiting to be processed.", labels, waiting.get());
+  /**
+   * {@code /metrics}. vLLM serves it with prometheus_client, which answers OpenMetrics whenever the
+   * {@code Accept} header offers it; from 0.23.0 its OpenMetrics sample lines then spell {@code vllm:}
+   * as {@code vllm_} while HELP and TYPE keep the colon (prometheus/client_python issue #1177). Otherwise
+   * text format 0.0.4. llama-server always answers text 0.0.4.
+   */
+  private void metricsEndpoint(HttpExchange ex) throws IOException {
+    String accept = Objects.toString(ex.getRequestHeaders().getFirst("Accept"), "");
+    boolean openMetrics = config.flavor == Flavor.VLLM && accept.contains("application/openmetrics-text");
+    String text = config.flavor == Flavor.LLAMA_CPP ? llamaMetrics() : metrics(openMetrics);
+    send(ex, 200, openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        : "text/plain; version=0.0.4; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * vLLM V1's names (vllm-project/vllm {@code vllm/v1/metrics/loggers.py}): every series has
+   * {@code model_name} and {@code engine} labels; with {@link Builder#engines} data-parallel engines each
+   * engine has its own series.
+   */
+  private String metrics(boolean openMetrics) {
+    StringBuilder sb = new StringBuilder(4096);
+    String model = config.models.iterator().next(); // one vLLM server serves one model
+    for (int e = 0; e < config.engines; e++) {
+      String labels = "engine=\"" + e + "\",model_name=\"" + model + "\"";
+      int runningNow = runningPerEngine[e].get();
+      gauge(sb, "vllm:num_requests_running", "Number of requests in model execution batches.", labels, runningNow);
+      gauge(sb, "vllm:num_requests_waiting", "Number of requests waiting to be processed.", labels,
+          waitingPerEngine[e].get());
       gauge(sb, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", labels,
-          Math.min(1.0, (config.maxRunning - running.availablePermits()) / (double) config.maxRunning));
-      counter(sb, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", labels, promptTokens.get());
+          Math.min(1.0, runningNow / (double) config.maxRunning));
+      counter(sb, "vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.",
+          labels, e == 0 ? promptTokens.get() : 0);
+      counter(sb, "vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", labels,
+          0);
+      counter(sb, "vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", labels, 0);
+      counter(sb, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", labels,
+          e == 0 ? promptTokens.get() : 0);
       counter(sb, "vllm:generation_tokens_total", "Number of generation tokens processed.", labels,
-          generationTokens.get());
+          e == 0 ? generationTokens.get() : 0);
       counter(sb, "vllm:request_success_total", "Count of successfully processed requests.", labels,
-          requestSuccess.get());
-      queueTime.write(sb, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.",
-          labels);
-      ttft.write(sb, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", labels);
-      break; // one engine serves one model in vLLM; the first model carries the engine's metrics
+          e == 0 ? requestSuccess.get() : 0);
+      Histogram empty = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+      (e == 0 ? queueTime : empty).write(sb, "vllm:request_queue_time_seconds",
+          "Histogram of time spent in WAITING phase for request.", labels);
+      (e == 0 ? ttft : empty).write(sb, "vllm:time_to_first_token_seconds",
+          "Histogram of time to first token in seconds.", labels);
+      (e == 0 ? itl : empty).write(sb, "vllm:inter_token_latency_seconds",
+          "Histogram of inter-token latency in seconds.", labels);
     }
+    if (!openMetrics) {
+      return sb.toString();
+    }
+    StringBuilder om = new StringBuilder(sb.length() + 16);
+    for (String line : sb.toString().split("\n")) {
+      om.append(line.startsWith("#") ? line : line.replaceFirst("^vllm:", "vllm_")).append('\n');
+    }
+    return om.append("# EOF\n").toString();
+  }
+
+  /** llama-server b11669's {@code /metrics} (needs {@code --metrics}; ../shared/peers/README.md). */
+  private String llamaMetrics() {
+    StringBuilder sb = new StringBuilder(2048);
+    counter(sb, "llamacpp:prompt_tokens_total", "Number of prompt tokens processed, excluding cached tokens", null,
+        promptTokens.get());
+    counter(sb, "llamacpp:tokens_predicted_total", "Number of generation tokens processed", null,
+        generationTokens.get());
+    gauge(sb, "llamacpp:requests_processing", "Number of requests processing", null,
+        config.maxRunning - running.availablePermits());
+    gauge(sb, "llamacpp:requests_deferred", "Number of requests deferred", null, waiting.get());
     return sb.toString();
   }
 
-  private static void gauge(StringBuilder sb, String name, String help, String labels, double v) {
-    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    sb.append("# TYPE ").append(name).append(" gauge\n");
-    sb.append(name).append('{').append(labels).append("} ").append(v).append('\n');
+  private static void gauge(StringBuilder sb, String name, String help, @Nullable String labels, double v) {
+    series(sb, name, "gauge", help, labels, v);
   }
 
-  private static void counter(StringBuilder sb, String name, String help, String labels, double v) {
+  private static void counter(StringBuilder sb, String name, String help, @Nullable String labels, double v) {
+    series(sb, name, "counter", help, labels, v);
+  }
+
+  private static void series(StringBuilder sb, String name, String type, String help, @Nullable String labels,
+      double v) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    sb.append("# TYPE ").append(name).append(" counter\n");
-    sb.append(name).append('{').append(labels).append("} ").append(v).append('\n');
+    sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    sb.append(name);
+    if (labels != null) {
+      sb.append('{').append(labels).append('}');
+    }
+    sb.append(' ').append(v).append('\n');
   }
 
   private static final class Histogram {
@@ -739,7 +954,9 @@ public final class VllmSimulator implements AutoCloseable {
     private int maxContext = 4096;
     private int embeddingDims = 8;
     private boolean rejectWith429;
-    private boolean timings;
+    private boolean perRequestMetrics;
+    private Flavor flavor = Flavor.VLLM;
+    private int engines = 1;
     private boolean usageInLastChunk;
     private boolean omitRole;
     private @Nullable SSLContext tls;
@@ -800,19 +1017,47 @@ public final class VllmSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Add a per-request {@code timings} object with queue_ms, prompt_ms, predicted_ms. */
-    public Builder timings(boolean timings) {
-      this.timings = timings;
+    /**
+     * Plays vLLM started with {@code --enable-per-request-metrics}: a {@code metrics} object on
+     * non-streaming responses and on the final usage chunk of a stream (only when the request sets
+     * {@code stream_options.include_usage}). Off by default, as in vLLM.
+     */
+    public Builder perRequestMetrics(boolean on) {
+      this.perRequestMetrics = on;
       return this;
     }
 
-    /** Put usage in the last content chunk instead of a separate empty-choices chunk. */
+    /**
+     * Data-parallel engines ({@code --data-parallel-size}): each has its own {@code engine}-labelled
+     * series in {@code /metrics}, and requests go to them in turn. Default 1.
+     */
+    public Builder engines(int engines) {
+      if (engines < 1) {
+        throw new IllegalArgumentException("engines must be at least 1: " + engines);
+      }
+      this.engines = engines;
+      return this;
+    }
+
+    /** Which server's wire shapes to play (default {@link Flavor#VLLM}). */
+    public Builder flavor(Flavor flavor) {
+      this.flavor = Objects.requireNonNull(flavor, "flavor");
+      return this;
+    }
+
+    /**
+     * Put usage in the last content chunk instead of a separate empty-choices chunk, as llama-server's
+     * older builds did (b4747; the differences are listed in {@code ../shared/peers/README.md}).
+     */
     public Builder usageInLastChunk(boolean usageInLastChunk) {
       this.usageInLastChunk = usageInLastChunk;
       return this;
     }
 
-    /** Leave the role out of the first chat chunk (as some OpenAI-compatible servers do). */
+    /**
+     * Leave the role out of the first chat chunk, as llama-server's older builds did (b4747; see
+     * {@code ../shared/peers/README.md}: the role chunk is one of the differences of b11669).
+     */
     public Builder omitRole(boolean omitRole) {
       this.omitRole = omitRole;
       return this;

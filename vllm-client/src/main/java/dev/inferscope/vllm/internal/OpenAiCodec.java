@@ -34,9 +34,18 @@ import tools.jackson.core.ObjectWriteContext;
 public final class OpenAiCodec {
   private OpenAiCodec() {}
 
-  /** Server-reported timing of one request, in nanoseconds (-1 = unknown). */
-  public record ServerTiming(long queueNanos, long computeNanos) {
-    static final ServerTiming NONE = new ServerTiming(-1, -1);
+  /**
+   * Server-reported timing of one request, in nanoseconds (-1 = unknown).
+   *
+   * @param queueNanos time waiting in the server's scheduler queue
+   * @param computeNanos prefill + decode on the server
+   * @param timeToFirstTokenNanos the server's own time to first token, counted from scheduling: its
+   *     prefill (vLLM {@code time_to_first_token_ms}; llama.cpp {@code prompt_ms})
+   * @param meanInterTokenNanos the server's mean inter-token latency
+   */
+  public record ServerTiming(long queueNanos, long computeNanos, long timeToFirstTokenNanos,
+      long meanInterTokenNanos) {
+    static final ServerTiming NONE = new ServerTiming(-1, -1, -1, -1);
 
     public boolean known() {
       return queueNanos >= 0 || computeNanos >= 0;
@@ -181,48 +190,58 @@ public final class OpenAiCodec {
     return new StreamChunk(Json.string(m, "id"), Json.string(m, "model"), choices, u);
   }
 
-  /** Server timing from a response or chunk: vLLM's {@code metrics} object or a {@code timings} object. */
+  /** Server timing from a response or chunk: vLLM's {@code metrics} object or llama.cpp's {@code timings}. */
   public static ServerTiming serverTiming(byte[] body) {
     try {
       return serverTiming(Json.parseObject(body, "response"));
-    } catch (InferenceException e) {
-      return ServerTiming.NONE;
+    } catch (RuntimeException e) {
+      return ServerTiming.NONE; // malformed or mistyped timing is unknown timing, never a failed call
     }
   }
 
+  /**
+   * Reads what servers really send.
+   *
+   * <p>vLLM with {@code --enable-per-request-metrics} (vllm-project/vllm
+   * {@code docs/features/per_request_metrics.md}, commit 0377ba9): a {@code metrics} object on
+   * non-streaming responses and on the final usage chunk of a stream, with {@code queue_time_ms},
+   * {@code time_to_first_token_ms} (from scheduling to the first token: prefill),
+   * {@code generation_time_ms} (first to last token: decode), {@code mean_itl_ms} and
+   * {@code tokens_per_second}; the object is null for {@code n > 1} and each field may be null. Compute
+   * is prefill + decode.
+   *
+   * <p>llama.cpp's {@code llama-server} (build b11669, see {@code ../shared/peers/README.md}): a
+   * {@code timings} object with {@code prompt_n}, {@code prompt_ms}, {@code predicted_n},
+   * {@code predicted_ms}, {@code cache_n} and no queue time. Compute is {@code prompt_ms +
+   * predicted_ms}; the queue stays unknown (the client estimates it).
+   */
   public static ServerTiming serverTiming(Map<String, Object> m) {
-    Object metrics = m.get("metrics");
-    if (metrics instanceof Map<?, ?> raw) {
+    if (m.get("metrics") instanceof Map<?, ?> raw) {
       @SuppressWarnings("unchecked")
       Map<String, Object> mm = (Map<String, Object>) raw;
-      double queue = Json.doubleValue(mm, "time_in_queue");
-      double first = Json.doubleValue(mm, "first_scheduled_time");
-      double finished = Json.doubleValue(mm, "finished_time");
-      long compute = !Double.isNaN(first) && !Double.isNaN(finished) ? seconds(finished - first) : -1;
-      if (!Double.isNaN(queue)) {
-        return new ServerTiming(seconds(queue), compute);
+      long queue = millis(Json.doubleValue(mm, "queue_time_ms"));
+      long prefill = millis(Json.doubleValue(mm, "time_to_first_token_ms"));
+      long decode = millis(Json.doubleValue(mm, "generation_time_ms"));
+      long itl = millis(Json.doubleValue(mm, "mean_itl_ms"));
+      long compute = prefill < 0 && decode < 0 ? -1 : Math.max(0, prefill) + Math.max(0, decode);
+      if (queue >= 0 || compute >= 0 || itl >= 0) {
+        return new ServerTiming(queue, compute, prefill, itl);
       }
     }
-    Object timings = m.get("timings");
-    if (timings instanceof Map<?, ?> raw) {
+    if (m.get("timings") instanceof Map<?, ?> raw) {
       @SuppressWarnings("unchecked")
       Map<String, Object> t = (Map<String, Object>) raw;
-      double queueMs = Json.doubleValue(t, "queue_ms");
-      double promptMs = Json.doubleValue(t, "prompt_ms");
-      double predictedMs = Json.doubleValue(t, "predicted_ms");
-      long compute = Double.isNaN(promptMs) && Double.isNaN(predictedMs) ? -1
-          : millis((Double.isNaN(promptMs) ? 0 : promptMs) + (Double.isNaN(predictedMs) ? 0 : predictedMs));
-      return new ServerTiming(Double.isNaN(queueMs) ? -1 : millis(queueMs), compute);
+      long prompt = millis(Json.doubleValue(t, "prompt_ms"));
+      long predicted = millis(Json.doubleValue(t, "predicted_ms"));
+      long compute = prompt < 0 && predicted < 0 ? -1 : Math.max(0, prompt) + Math.max(0, predicted);
+      return new ServerTiming(-1, compute, prompt, -1);
     }
     return ServerTiming.NONE;
   }
 
-  private static long seconds(double s) {
-    return s < 0 ? -1 : Math.round(s * 1e9);
-  }
-
+  /** Milliseconds to nanoseconds; NaN (absent or null), negative or absurd (over a day) is unknown. */
   private static long millis(double ms) {
-    return ms < 0 ? -1 : Math.round(ms * 1e6);
+    return Double.isNaN(ms) || ms < 0 || ms > 86_400_000d ? -1 : Math.round(ms * 1e6);
   }
 
   private static Usage usage(Map<String, Object> m) {

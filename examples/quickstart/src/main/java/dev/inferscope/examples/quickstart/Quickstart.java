@@ -125,7 +125,7 @@ public final class Quickstart {
         .interTokenGap(Duration.ofMillis(15))
         .tokensPerResponse(24)
         .maxRunning(4)
-        .timings(true)
+        .perRequestMetrics(true)
         .start();
     resources.add(vllm);
     out.println("Started the embedded simulators (set TRITON_GRPC_TARGET / VLLM_BASE_URL to use real servers):");

@@ -45,7 +45,7 @@ public final class SimulatorsInitializer implements ApplicationContextInitialize
           .interTokenGap(Duration.ofMillis(8))
           .tokensPerResponse(16)
           .maxRunning(4)
-          .timings(true)
+          .perRequestMetrics(true)
           .start();
     } catch (RuntimeException e) {
       triton.close();
