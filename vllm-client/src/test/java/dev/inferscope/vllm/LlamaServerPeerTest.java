@@ -252,6 +252,5 @@ class LlamaServerPeerTest {
     assertThat(load.waiting()).isGreaterThanOrEqualTo(0);
     assertThat(load.running()).isGreaterThanOrEqualTo(0);
     assertThat(c.serverMetrics().stale()).isFalse();
-    assertThat(capture.meters().find("inference.server.queue.depth").tag("model", MODEL).gauges()).isNotEmpty();
   }
 }
