@@ -244,7 +244,8 @@ public final class TritonClient implements AutoCloseable {
     }
     ModelStatisticsPoller.Estimate e = poller.estimate(model);
     if (e != null) {
-      call.serverTiming(e.queueNanos(), e.computeNanos(), ServerTimingSource.STATISTICS);
+      // both are the last interval's averages until a round-trip baseline splits queue from network (issue 14)
+      call.serverTiming(e.queueNanos(), e.computeNanos(), ServerTimingSource.STATISTICS_INTERVAL);
     }
   }
 

@@ -104,8 +104,8 @@ final class Breakdown implements CallListener {
     for (Column c : Column.values()) {
       sb.append(String.format(Locale.ROOT, " %8s", c.title));
     }
-    sb.append("  server q share\n");
-    sb.append("-".repeat(head.length() + 9 * Column.values().length + 24)).append('\n');
+    sb.append("  server q share / server timing source\n");
+    sb.append("-".repeat(head.length() + 9 * Column.values().length + 40)).append('\n');
     for (Map.Entry<String, ModelCalls> e : models.entrySet()) {
       ModelCalls m = e.getValue();
       for (double q : new double[] {0.50, 0.99}) {
@@ -121,14 +121,19 @@ final class Breakdown implements CallListener {
         }
         if (first) {
           double share = m.queueShare();
-          sb.append(Double.isNaN(share) ? "  -" : String.format(Locale.ROOT, "  %3.0f %% %s", share * 100,
+          sb.append(Double.isNaN(share) ? "  -" : String.format(Locale.ROOT, "  %3.0f %% %-16s", share * 100,
               bar(share)));
+        } else {
+          sb.append("  ").append(m.sources);
         }
         sb.append('\n');
       }
     }
-    sb.append("milliseconds. network = total - measured phases. server q/compute: Triton statistics (interval ")
-        .append("averages) or vLLM response timings.\n");
+    sb.append("milliseconds. The partition (client q + ser+de + network + server q + compute) sums to the total;")
+        .append(" ttft and gap/tok overlap it.\nserver timing source (calls): response = reported per request (vLLM")
+        .append(" per-request metrics); response_compute = compute reported (llama.cpp timings), queue estimated")
+        .append(" after the measured round trip;\nstatistics_interval = Triton statistics interval averages;")
+        .append(" none = no server timing (network holds the server's time).\n");
     return sb.toString();
   }
 
@@ -146,6 +151,7 @@ final class Breakdown implements CallListener {
     final String system;
     final String endpoint;
     final List<double[]> rows = new ArrayList<>(); // one row of Column values per successful call
+    final Map<String, Long> sources = new TreeMap<>();
     long count;
     long errors;
     double queueSum;
@@ -162,6 +168,7 @@ final class Breakdown implements CallListener {
         errors++;
         return;
       }
+      sources.merge(r.serverTimingSource().value(), 1L, Long::sum);
       Map<Phase, Long> p = r.phaseNanos();
       double[] row = new double[Column.values().length];
       Arrays.fill(row, Double.NaN);
