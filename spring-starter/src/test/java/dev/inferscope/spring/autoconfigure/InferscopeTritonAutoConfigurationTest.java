@@ -204,7 +204,7 @@ class InferscopeTritonAutoConfigurationTest {
     runner.withPropertyValues("inferscope.triton.endpoints.vision.grpc-target=" + sim.grpcTarget(),
             "inferscope.triton.endpoints.vision.models=slow",
             "inferscope.triton.endpoints.vision.statistics-interval=100ms",
-            "inferscope.health.queue-time-threshold=150ms",
+            "inferscope.health.queue-time-threshold=80ms",
             "inferscope.health.min-calls=3")
         .run(ctx -> {
           TritonClient vision = (TritonClient) ctx.getBean("vision");
@@ -218,7 +218,9 @@ class InferscopeTritonAutoConfigurationTest {
           }
           InferenceStats.ModelStats s = ctx.getBean(InferenceStats.class).snapshot().get(0);
           assertThat(s.phase(Phase.SERVER_QUEUE)).as("server queue estimated from statistics").isNotNull();
-          assertThat(s.phase(Phase.SERVER_QUEUE).p50Millis()).isGreaterThan(150);
+          // the interval average is capped per call so the partition sums to each call's total (issue 14):
+          // the first call of a round, which did not wait, gets none of it
+          assertThat(s.phase(Phase.SERVER_QUEUE).p50Millis()).isGreaterThan(80);
           assertThat(ctx.getBean(ClientPerceivedHealth.class).evaluate().reasons())
               .anySatisfy(reason -> assertThat(reason).contains("server queue time: vision/slow"));
         });
