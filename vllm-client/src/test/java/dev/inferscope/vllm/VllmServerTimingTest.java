@@ -245,8 +245,8 @@ class VllmServerTimingTest {
     for (VllmSimulator.Flavor flavor : VllmSimulator.Flavor.values()) {
       String model = flavor == VllmSimulator.Flavor.LLAMA_CPP ? "tiny-llama" : MODEL;
       VllmSimulator s = sim(VllmSimulator.builder().flavor(flavor).perRequestMetrics(true).models(model)
-          .maxRunning(4).timeToFirstToken(Duration.ofMillis(20)).interTokenGap(Duration.ofMillis(3))
-          .tokensPerResponse(24));
+          .maxRunning(4).timeToFirstToken(Duration.ofMillis(120)).interTokenGap(Duration.ofMillis(15))
+          .tokensPerResponse(24)); // the quickstart's vLLM scenario (examples/quickstart Quickstart.java)
       VllmClient c = client(s, b -> { });
       awaitBaseline(c);
       capture.reset();
@@ -308,7 +308,9 @@ class VllmServerTimingTest {
       // NETWORK here is what neither side measured: loopback, the client's HTTP selector thread handing 16
       // streams to their readers, and the in-process simulator's threads, on one shared machine. It is
       // printed above; the quickstart's figure (examples/README.md) is the one to read.
-      assertThat(network.get(24)).as("network p50 on loopback, 16 streams in one JVM").isLessThanOrEqualTo(20.0);
+      // The bound is loose on purpose (a busy CI host doubles it); what it catches is the queue billed to the
+      // network, which is hundreds of milliseconds here.
+      assertThat(network.get(24)).as("network p50 on loopback, 16 streams in one JVM").isLessThanOrEqualTo(50.0);
     }
   }
 
