@@ -33,6 +33,7 @@ public final class SimulatedModel {
   private final double spikeRate;
   private final Duration spike;
   private final long seed;
+  private final boolean trtLlmMetrics;
 
   private SimulatedModel(Builder b) {
     this.computeJitter = b.computeJitter;
@@ -53,6 +54,17 @@ public final class SimulatedModel {
     this.timeToFirstToken = b.timeToFirstToken;
     this.interTokenGap = b.interTokenGap;
     this.tokens = b.tokens;
+    this.trtLlmMetrics = b.trtLlmMetrics;
+  }
+
+  /**
+   * Whether this model publishes the TensorRT-LLM backend's request gauges
+   * ({@code nv_trt_llm_request_metrics}); its waiting requests then show there, and Triton's own
+   * {@code nv_inference_pending_request_count} stays 0 as it does for TensorRT-LLM models (the backend
+   * queues requests itself).
+   */
+  public boolean trtLlmMetrics() {
+    return trtLlmMetrics;
   }
 
   /** A builder for a model called {@code name}, version 1. */
@@ -167,6 +179,7 @@ public final class SimulatedModel {
     private double spikeRate;
     private Duration spike = Duration.ZERO;
     private long seed = 42;
+    private boolean trtLlmMetrics;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "name");
@@ -256,6 +269,12 @@ public final class SimulatedModel {
     /** Seed of the random draws. */
     public Builder seed(long seed) {
       this.seed = seed;
+      return this;
+    }
+
+    /** Publish the TensorRT-LLM backend's request gauges instead of a pending count (see {@link #trtLlmMetrics()}). */
+    public Builder trtLlmMetrics(boolean on) {
+      this.trtLlmMetrics = on;
       return this;
     }
 

@@ -56,6 +56,15 @@ import org.jspecify.annotations.Nullable;
  * counts and nanoseconds), alongside a {@linkplain #groundTruth(String) ground truth} for assertions.
  * Incoming gRPC metadata and HTTP headers (e.g. {@code traceparent}) are recorded.
  * {@link #close()} stops every thread.
+ *
+ * <p>Where each wire shape comes from: the gRPC service and messages are triton-protocol's copy of
+ * triton-inference-server/common {@code protobuf/grpc_service.proto} and {@code model_config.proto}; the
+ * decoupled LLM model's tensors (inputs text_input, stream, sampling_parameters, exclude_input_in_output,
+ * return_num_input_tokens, return_num_output_tokens; outputs text_output, num_input_tokens,
+ * num_output_tokens, the last two only when asked) follow triton-inference-server/vllm_backend
+ * {@code src/model.py}; the final flag is the {@code triton_final_response} response parameter of
+ * Triton's decoupled gRPC stream (server {@code docs/user_guide/decoupled_models.md}); the HTTP endpoints
+ * and {@code /metrics} cite their sources where they are written.
  */
 public final class TritonSimulator implements AutoCloseable {
   private static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
@@ -75,6 +84,13 @@ public final class TritonSimulator implements AutoCloseable {
       return served == 0 ? 0 : (double) computeNanos / served;
     }
   }
+
+  /**
+   * What really happened to one served request, keyed by the request's {@code id} (gRPC
+   * {@code ModelInferRequest.id}, HTTP body {@code "id"}): the time it waited for an instance (or for its
+   * dynamic batch to start) and the time its execution took. Tests compare the client's estimates with it.
+   */
+  public record RequestTruth(String id, long queueNanos, long computeNanos) {}
 
   /** Faults the simulator can inject. */
   public enum Fault {
@@ -331,11 +347,25 @@ public final class TritonSimulator implements AutoCloseable {
     boolean closed;
     final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
     volatile long startedNanos;
+    volatile long computedNanos;
     volatile @Nullable SimError failure;
   }
 
-  /** Waits for an instance and runs the compute; returns the queue time. */
-  private long execute(ModelState s, long deadlineNanos, Runnable checkCancelled) {
+  private final Map<String, RequestTruth> truths = new ConcurrentHashMap<>();
+
+  /** The true queue and compute time of the served request with this {@code id}, or {@code null}. */
+  public @Nullable RequestTruth requestTruth(String id) {
+    return truths.get(id);
+  }
+
+  private void rememberTruth(String id, long[] timing) {
+    if (!id.isEmpty() && truths.size() < 100_000) {
+      truths.put(id, new RequestTruth(id, timing[0], timing[1]));
+    }
+  }
+
+  /** Waits for an instance and runs the compute; returns the queue and compute time. */
+  private long[] execute(ModelState s, long deadlineNanos, Runnable checkCancelled) {
     if (s.model.maxBatchSize() > 1 && fault == Fault.NONE) {
       Batch joined = null;
       long arrivedAt = System.nanoTime();
@@ -363,14 +393,17 @@ public final class TritonSimulator implements AutoCloseable {
         s.served.incrementAndGet();
         s.inferences.incrementAndGet();
         s.queueNanos.addAndGet(queue);
+        // Triton counts a batch's execution in the compute statistics of every request in it
+        // (triton-inference-server/core src/infer_stats.cc, UpdateSuccess per request)
+        s.computeNanos.addAndGet(joined.computedNanos);
         s.successNanos.addAndGet(System.nanoTime() - arrivedAt);
-        return queue;
+        return new long[] {queue, joined.computedNanos};
       }
     }
     return executeAlone(s, deadlineNanos, checkCancelled);
   }
 
-  private long executeAlone(ModelState s, long deadlineNanos, Runnable checkCancelled) {
+  private long[] executeAlone(ModelState s, long deadlineNanos, Runnable checkCancelled) {
     if (fault == Fault.UNAVAILABLE) {
       throw new SimError(Status.UNAVAILABLE, 503, "simulated outage");
     }
@@ -466,6 +499,7 @@ public final class TritonSimulator implements AutoCloseable {
       long computed = System.nanoTime() - start;
       s.executions.incrementAndGet();
       if (batch != null) {
+        batch.computedNanos = computed;
         s.batchSizes.computeIfAbsent(batch.size, k -> new AtomicLong()).incrementAndGet();
       }
       s.served.incrementAndGet();
@@ -479,7 +513,7 @@ public final class TritonSimulator implements AutoCloseable {
       } catch (SimError e) {
         s.computeOnCancelled.addAndGet(computed);
       }
-      return queue;
+      return new long[] {queue, computed};
     } finally {
       if (batch != null) {
         batch.done.countDown();
@@ -841,7 +875,7 @@ public final class TritonSimulator implements AutoCloseable {
         throw new SimError(Status.INVALID_ARGUMENT, 400, "unexpected size for input '" + in.getName() + "'");
       }
     }
-    execute(s, deadlineNanos, checkCancelled);
+    rememberTruth(r.getId(), execute(s, deadlineNanos, checkCancelled));
     ModelInferResponse.Builder b = ModelInferResponse.newBuilder().setModelName(m.name()).setModelVersion(m.version())
         .setId(r.getId());
     for (int i = 0; i < r.getInputsCount(); i++) {
@@ -864,6 +898,7 @@ public final class TritonSimulator implements AutoCloseable {
     boolean stream = false;
     int maxTokens = m.tokens();
     boolean wantInputCount = false;
+    boolean wantFinishReason = false;
     boolean wantOutputCount = false;
     for (int i = 0; i < r.getInputsCount(); i++) {
       ModelInferRequest.InferInputTensor in = r.getInputs(i);
@@ -884,6 +919,7 @@ public final class TritonSimulator implements AutoCloseable {
           }
         }
         case "return_num_input_tokens" -> wantInputCount = raw.size() > 0 && raw.byteAt(0) != 0;
+        case "return_finish_reason" -> wantFinishReason = raw.size() > 0 && raw.byteAt(0) != 0;
         case "return_num_output_tokens" -> wantOutputCount = raw.size() > 0 && raw.byteAt(0) != 0;
         default -> { }
       }
@@ -899,7 +935,8 @@ public final class TritonSimulator implements AutoCloseable {
       boolean last = t == maxTokens - 1;
       Fault f = fault;
       if (stream || last) {
-        ModelInferResponse resp = llmResponse(m, r.getId(), stream ? piece : all.toString(), last ? "length" : null,
+        ModelInferResponse resp = llmResponse(m, r.getId(), stream ? piece : all.toString(),
+            last && wantFinishReason ? "length" : null,
             last && f != Fault.FINAL_NEVER, wantInputCount ? promptTokens : -1, wantOutputCount && last ? maxTokens : -1);
         sink.accept(resp);
         if (last && f == Fault.FINAL_TWICE) {
@@ -1036,6 +1073,12 @@ public final class TritonSimulator implements AutoCloseable {
       String[] parts = path.split("/");
       if (path.equals("/metrics")) {
         send(ex, 200, "text/plain; version=0.0.4", metrics().getBytes(StandardCharsets.UTF_8), -1);
+      // Paths and JSON shapes below: triton-inference-server/server docs/protocol/README.md @c203d37 (the KServe
+      // v2 REST API: health as a bare status, server and model metadata, errors as {"error": msg}),
+      // extension_model_repository.md @332bef3 (index: name, version, state, reason), extension_trace.md,
+      // extension_logging.md (settings maps), extension_statistics.md @c203d37 (model_stats with
+      // inference_stats {success, queue, compute_infer: {count, ns}}), extension_model_configuration.md
+      // (the ModelConfig message as JSON with proto field names).
       } else if (path.equals("/v2/health/live") || path.equals("/v2/health/ready")) {
         send(ex, 200, "application/json", new byte[0], -1);
       } else if (path.equals("/v2/repository/index")) {
@@ -1083,7 +1126,7 @@ public final class TritonSimulator implements AutoCloseable {
           case "stats" -> {
             ModelState s = model(model);
             sendJson(ex, 200, Map.of("model_stats", List.of(Map.of("name", model, "version", s.model.version(),
-                "inference_count", s.inferences.get(), "execution_count", s.served.get(),
+                "inference_count", s.inferences.get(), "execution_count", s.executions.get(),
                 "inference_stats", Map.of(
                     "success", Map.of("count", s.served.get(), "ns", s.successNanos.get()),
                     "queue", Map.of("count", s.served.get(), "ns", s.queueNanos.get()),
@@ -1107,13 +1150,24 @@ public final class TritonSimulator implements AutoCloseable {
     }
   }
 
-  /** Triton's HTTP generate extension: one JSON answer, or server-sent events for generate_stream. */
+  /**
+   * Triton's HTTP generate extension: one JSON answer, or server-sent events for generate_stream. Shapes:
+   * triton-inference-server/server {@code docs/protocol/extension_generate.md} @0bd93bc (model_name,
+   * model_version, text_output; errors as {"error": msg}); the optional outputs finish_reason,
+   * num_input_tokens, num_output_tokens only when the request asks for them with return_finish_reason /
+   * return_num_input_tokens / return_num_output_tokens, as triton-inference-server/vllm_backend
+   * {@code src/model.py} does ("additional outputs"). The request's other properties may be top-level or in
+   * "parameters" (extension_generate.md: "passed either as parameters or tensors").
+   */
   private void httpGenerate(HttpExchange ex, ModelState s, boolean sse) throws IOException {
     Map<String, Object> req = Json.parseObject(ex.getRequestBody().readAllBytes(), "generate request");
     Map<String, Object> params = Json.object(req, "parameters");
     if (params == null) {
       params = Map.of();
     }
+    boolean wantFinish = asked(req, params, "return_finish_reason");
+    boolean wantInput = asked(req, params, "return_num_input_tokens");
+    boolean wantOutput = asked(req, params, "return_num_output_tokens");
     String text = Objects.toString(req.get("text_input"), "");
     int maxTokens = (int) Math.min(s.model.tokens(), Json.longValue(params, "max_tokens", s.model.tokens()));
     int promptTokens = text.isBlank() ? 0 : text.trim().split("\\s+").length;
@@ -1124,9 +1178,12 @@ public final class TritonSimulator implements AutoCloseable {
         all.append(t == 0 ? "" : " ").append("tok").append(t);
       }
       s.served.incrementAndGet();
-      sendJson(ex, 200, Map.of("model_name", s.model.name(), "model_version", s.model.version(),
-          "text_output", all.toString(), "finish_reason", "length", "num_input_tokens", promptTokens,
-          "num_output_tokens", maxTokens));
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("model_name", s.model.name());
+      body.put("model_version", s.model.version());
+      body.put("text_output", all.toString());
+      additionalOutputs(body, wantFinish, wantInput, wantOutput, promptTokens, maxTokens);
+      sendJson(ex, 200, body);
       return;
     }
     ex.getResponseHeaders().set("Content-Type", "text/event-stream");
@@ -1138,9 +1195,7 @@ public final class TritonSimulator implements AutoCloseable {
         e.put("model_name", s.model.name());
         e.put("text_output", (t == 0 ? "" : " ") + "tok" + t);
         if (t == maxTokens - 1) {
-          e.put("finish_reason", "length");
-          e.put("num_input_tokens", promptTokens);
-          e.put("num_output_tokens", maxTokens);
+          additionalOutputs(e, wantFinish, wantInput, wantOutput, promptTokens, maxTokens);
         }
         out.write(("data: " + Json.write(e) + "\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -1149,6 +1204,28 @@ public final class TritonSimulator implements AutoCloseable {
     }
   }
 
+  private static boolean asked(Map<String, Object> req, Map<String, Object> params, String name) {
+    return Boolean.TRUE.equals(req.get(name)) || Boolean.TRUE.equals(params.get(name));
+  }
+
+  private static void additionalOutputs(Map<String, Object> into, boolean finish, boolean input, boolean output,
+      int promptTokens, int outputTokens) {
+    if (finish) {
+      into.put("finish_reason", "length");
+    }
+    if (input) {
+      into.put("num_input_tokens", promptTokens);
+    }
+    if (output) {
+      into.put("num_output_tokens", outputTokens);
+    }
+  }
+
+  /**
+   * The model metadata JSON: triton-inference-server/server {@code docs/protocol/README.md} points to the
+   * KServe v2 "Model Metadata Response JSON Object" (name, versions, platform, inputs, outputs with name,
+   * datatype, shape).
+   */
   private static Map<String, Object> metadataJson(ModelState s) {
     List<Object> inputs = new ArrayList<>();
     List<Object> outputs = new ArrayList<>();
@@ -1344,6 +1421,14 @@ public final class TritonSimulator implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Triton's {@code /metrics} text. Names, HELP strings, labels and types as Triton 2.x writes them:
+   * triton-inference-server/core {@code src/metrics.cc} @00a1eef (counter families and GPU gauges) and the
+   * sample output in triton-inference-server/tensorrtllm_backend {@code README.md} ("Triton Metrics":
+   * {@code nv_inference_pending_request_count}, {@code nv_trt_llm_*}). The {@code waiting} request type is
+   * the one added in tensorrtllm_backend {@code all_models/inflight_batcher_llm/tensorrt_llm/1/model.py}
+   * @ac885a1 ({@code num_waiting_requests}).
+   */
   private String metrics() {
     StringBuilder sb = new StringBuilder();
     String[][] counters = {
@@ -1351,11 +1436,11 @@ public final class TritonSimulator implements AutoCloseable {
         {"nv_inference_request_failure", "Number of failed inference requests, all batch sizes"},
         {"nv_inference_count", "Number of inferences performed (does not include cached requests)"},
         {"nv_inference_exec_count", "Number of model executions performed (does not include cached requests)"},
-        {"nv_inference_request_duration_us", "Cumulative inference request duration in microseconds"},
-        {"nv_inference_queue_duration_us", "Cumulative inference queuing duration in microseconds"},
-        {"nv_inference_compute_input_duration_us", "Cumulative compute input duration in microseconds"},
-        {"nv_inference_compute_infer_duration_us", "Cumulative compute inference duration in microseconds"},
-        {"nv_inference_compute_output_duration_us", "Cumulative inference compute output duration in microseconds"}};
+        {"nv_inference_request_duration_us", "Cumulative inference request duration in microseconds (includes cached requests)"},
+        {"nv_inference_queue_duration_us", "Cumulative inference queuing duration in microseconds (includes cached requests)"},
+        {"nv_inference_compute_input_duration_us", "Cumulative compute input duration in microseconds (does not include cached requests)"},
+        {"nv_inference_compute_infer_duration_us", "Cumulative compute inference duration in microseconds (does not include cached requests)"},
+        {"nv_inference_compute_output_duration_us", "Cumulative inference compute output duration in microseconds (does not include cached requests)"}};
     for (String[] c : counters) {
       sb.append("# HELP ").append(c[0]).append(' ').append(c[1]).append('\n');
       sb.append("# TYPE ").append(c[0]).append(" counter\n");
@@ -1364,7 +1449,7 @@ public final class TritonSimulator implements AutoCloseable {
           case "nv_inference_request_success" -> s.served.get();
           case "nv_inference_request_failure" -> s.rejected.get() + s.timedOut.get() + s.cancelledInQueue.get();
           case "nv_inference_count" -> s.inferences.get();
-          case "nv_inference_exec_count" -> s.served.get();
+          case "nv_inference_exec_count" -> s.executions.get();
           case "nv_inference_request_duration_us" -> s.successNanos.get() / 1000;
           case "nv_inference_queue_duration_us" -> s.queueNanos.get() / 1000;
           case "nv_inference_compute_infer_duration_us" -> s.computeNanos.get() / 1000;
@@ -1378,7 +1463,25 @@ public final class TritonSimulator implements AutoCloseable {
     sb.append("# TYPE nv_inference_pending_request_count gauge\n");
     for (ModelState s : models.values()) {
       sb.append("nv_inference_pending_request_count{model=\"").append(s.model.name()).append("\",version=\"")
-          .append(s.model.version()).append("\"} ").append(s.waiting.get()).append('\n');
+          .append(s.model.version()).append("\"} ").append(s.model.trtLlmMetrics() ? 0 : s.waiting.get()).append('\n');
+    }
+    boolean trtLlm = models.values().stream().anyMatch(s -> s.model.trtLlmMetrics());
+    if (trtLlm) {
+      sb.append("# HELP nv_trt_llm_request_metrics TRT LLM request metrics\n");
+      sb.append("# TYPE nv_trt_llm_request_metrics gauge\n");
+      for (ModelState s : models.values()) {
+        if (!s.model.trtLlmMetrics()) {
+          continue;
+        }
+        int running = s.model.instances() - s.instances.availablePermits();
+        long[] values = {running, s.model.instances(), running, 0, s.waiting.get()};
+        String[] types = {"active", "max", "scheduled", "context", "waiting"};
+        for (int i = 0; i < types.length; i++) {
+          sb.append("nv_trt_llm_request_metrics{model=\"").append(s.model.name()).append("\",request_type=\"")
+              .append(types[i]).append("\",version=\"").append(s.model.version()).append("\"} ").append(values[i])
+              .append('\n');
+        }
+      }
     }
     String uuid = "GPU-00000000-1111-2222-3333-444455556666";
     String[][] gauges = {

@@ -115,6 +115,8 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     boolInput(b, "stream", request.stream());
     bytesInput(b, "sampling_parameters", request.samplingJson());
     boolInput(b, "exclude_input_in_output", request.excludeInput());
+    // vLLM backend's optional outputs (triton-inference-server/vllm_backend src/model.py)
+    boolInput(b, "return_finish_reason", true);
     boolInput(b, "return_num_input_tokens", true);
     boolInput(b, "return_num_output_tokens", true);
     ModelInferRequest r = b.build();

@@ -578,6 +578,7 @@ final class HttpTransport implements Transport {
     Map<String, Object> params = new LinkedHashMap<>(request.sampling());
     params.put("stream", request.stream());
     params.put("exclude_input_in_output", request.excludeInput());
+    params.put("return_finish_reason", true);
     params.put("return_num_input_tokens", true);
     params.put("return_num_output_tokens", true);
     body.put("parameters", params);

@@ -8,6 +8,7 @@ import dev.inferscope.core.InferenceSystem;
 import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.ServerTimingSource;
+import dev.inferscope.core.internal.RoundTripBaseline;
 import dev.inferscope.triton.protocol.GRPCInferenceServiceGrpc;
 import dev.inferscope.triton.protocol.ModelConfig;
 import dev.inferscope.triton.protocol.ModelConfigRequest;
@@ -63,6 +64,8 @@ public final class TritonClient implements AutoCloseable {
   private final List<String> gpuIds;
   private final @Nullable ModelStatisticsPoller poller;
   private final @Nullable TritonServerMetrics serverMetrics;
+  private final java.util.concurrent.@Nullable ScheduledExecutorService probes;
+  private final @Nullable RoundTripBaseline roundTrip;
 
   private TritonClient(Builder b, Transport transport) {
     this.transport = transport;
@@ -79,6 +82,42 @@ public final class TritonClient implements AutoCloseable {
             telemetry.clock(), telemetry.meterRegistry(), endpoint, b.statisticsInBackground);
     this.serverMetrics = b.metricsUri == null ? null
         : new TritonServerMetrics(b.metricsUri, b.metricsInterval, telemetry, endpoint);
+    // The round trip only serves the statistics estimate, so it is measured only when statistics are polled.
+    if (poller != null && !b.probeInterval.isZero()) {
+      this.probes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "inferscope-triton-round-trip");
+        t.setDaemon(true);
+        return t;
+      });
+      this.roundTrip = RoundTripBaseline.probing(probes, b.probeInterval.toNanos(), this::probe);
+    } else {
+      this.probes = null;
+      this.roundTrip = null;
+    }
+  }
+
+  /**
+   * One {@code ServerLive} (gRPC, on the client's channel) or {@code GET /v2/health/live} (HTTP, on its
+   * connection pool), timed from send to answer; no span, meter or log line.
+   */
+  private void probe(java.util.function.LongConsumer done) {
+    Call call = InferenceTelemetry.noop().start(descriptor("server_live", "ServerLive", "GET", "/v2/health/live", "")
+        .build());
+    long t0 = System.nanoTime();
+    try {
+      transport.serverLive(call, Deadline.after(Duration.ofSeconds(2), telemetry.clock()));
+      long rtt = System.nanoTime() - t0;
+      call.end();
+      done.accept(rtt);
+    } catch (RuntimeException e) {
+      call.end(e);
+      done.accept(-1);
+    }
+  }
+
+  /** The measured network round trip to the server in nanoseconds, or -1 when unknown or not measured. */
+  public long roundTripNanos() {
+    return roundTrip == null ? -1 : roundTrip.nanos();
   }
 
   /** The {@code /metrics} monitor, or {@code null} when scraping is off. */
@@ -243,8 +282,16 @@ public final class TritonClient implements AutoCloseable {
       return;
     }
     ModelStatisticsPoller.Estimate e = poller.estimate(model);
-    if (e != null) {
-      // both are the last interval's averages until a round-trip baseline splits queue from network (issue 14)
+    if (e == null) {
+      return;
+    }
+    long rtt = roundTripNanos();
+    if (rtt >= 0) {
+      // The model's mean compute per request is stable from one interval to the next; its queue is not
+      // (it is this call's own wait), so the queue is what is left after the client's phases, the
+      // compute and the measured round trip.
+      call.serverTimingEstimate(e.computeNanos(), rtt, ServerTimingSource.STATISTICS);
+    } else {
       call.serverTiming(e.queueNanos(), e.computeNanos(), ServerTimingSource.STATISTICS_INTERVAL);
     }
   }
@@ -433,6 +480,12 @@ public final class TritonClient implements AutoCloseable {
 
   @Override
   public void close() {
+    if (roundTrip != null) {
+      roundTrip.close();
+    }
+    if (probes != null) {
+      probes.shutdownNow();
+    }
     if (poller != null) {
       poller.close();
     }
@@ -474,6 +527,7 @@ public final class TritonClient implements AutoCloseable {
     private boolean statisticsInBackground = true;
     private @Nullable URI metricsUri;
     private Duration metricsInterval = Duration.ofSeconds(15);
+    private Duration probeInterval = Duration.ofSeconds(5);
 
     private Builder(@Nullable String target, @Nullable URI url) {
       this.target = target;
@@ -597,6 +651,22 @@ public final class TritonClient implements AutoCloseable {
     public Builder scrapeMetrics(URI metricsUri, Duration interval) {
       this.metricsUri = Objects.requireNonNull(metricsUri, "metricsUri");
       this.metricsInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /**
+     * How often to measure the network round trip with {@code ServerLive} ({@code /v2/health/live} over
+     * HTTP) on the client's own channel or connection pool, while {@linkplain #statisticsPolling statistics
+     * are polled} (default 5 s; {@link Duration#ZERO} turns it off). With it, each call's SERVER_COMPUTE is
+     * the model's mean compute per request and SERVER_QUEUE is the rest of the call after the client's
+     * phases, the compute and this round trip (source {@code statistics}), so NETWORK shows the round trip
+     * and not Triton's queue. Without it, both are the last interval's averages
+     * ({@code statistics_interval}). Probes make no span, meter or log line.
+     *
+     * @throws IllegalArgumentException when negative or below 100 ms
+     */
+    public Builder roundTripProbeInterval(Duration interval) {
+      this.probeInterval = RoundTripBaseline.checkInterval(interval);
       return this;
     }
 

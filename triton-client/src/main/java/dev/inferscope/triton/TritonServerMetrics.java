@@ -2,25 +2,52 @@ package dev.inferscope.triton;
 
 import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.core.prometheus.PrometheusScraper;
+import dev.inferscope.core.prometheus.PrometheusText;
 import dev.inferscope.core.prometheus.Sample;
 import dev.inferscope.core.prometheus.ScrapeResult;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Triton's {@code /metrics} (port 8002 by default), scraped in the background: the pending request count
- * per model ({@code nv_inference_pending_request_count}) feeds the gauge
- * {@code inference.server.queue.depth} (tags system, model, endpoint) when the telemetry has a registry.
+ * Triton's {@code /metrics} (port 8002 by default), scraped in the background. Per model it reads:
+ *
+ * <ul>
+ *   <li>the queue depth: {@code nv_inference_pending_request_count}, plus, for TensorRT-LLM models,
+ *       {@code nv_trt_llm_request_metrics{request_type="waiting"}} (the backend queues requests itself,
+ *       so Triton's pending count stays 0 for them);
+ *   <li>running requests: {@code nv_trt_llm_request_metrics{request_type="scheduled"}} (TensorRT-LLM only);
+ *   <li>the mean queue time per request between two scrapes: the growth of
+ *       {@code nv_inference_queue_duration_us} divided by the growth of {@code nv_inference_request_success}.
+ * </ul>
+ *
+ * <p>Names: triton-inference-server/core {@code src/metrics.cc}; triton-inference-server/tensorrtllm_backend
+ * {@code README.md} ("Triton Metrics") and {@code all_models/inflight_batcher_llm/tensorrt_llm/1/model.py}
+ * ({@code request_type="waiting"}). The queue depth feeds the gauge {@code inference.server.queue.depth}
+ * (tags system, model, endpoint) when the telemetry has a registry. A failed scrape (or a body that is not
+ * Prometheus text) keeps the last values and marks the reader {@linkplain #stale() stale}.
  * {@link #close()} stops the scraper's thread.
  */
 public final class TritonServerMetrics implements AutoCloseable {
+
+  /**
+   * One model's load as the server last reported it.
+   *
+   * @param queueDepth requests waiting (pending in Triton's scheduler, or waiting in TensorRT-LLM's)
+   * @param running requests being executed, or {@code NaN} when the server does not say (non-TensorRT-LLM)
+   * @param meanQueueSeconds mean queue time per request completed between the last two scrapes, or
+   *     {@code NaN} when none completed or only one scrape was read
+   */
+  public record Load(double queueDepth, double running, double meanQueueSeconds) {}
+
   private final PrometheusScraper scraper;
-  private final Map<String, Double> pending = new ConcurrentHashMap<>();
+  private final Map<String, Load> loads = new ConcurrentHashMap<>();
+  private final Map<String, double[]> lastCounters = new ConcurrentHashMap<>();
   private final @Nullable MeterRegistry registry;
   private final String endpoint;
 
@@ -34,33 +61,78 @@ public final class TritonServerMetrics implements AutoCloseable {
     scraper.start();
   }
 
-  private void update(ScrapeResult r) {
-    Map<String, Double> sums = new java.util.HashMap<>();
-    for (Sample s : r.text().samples("nv_inference_pending_request_count")) {
+  /** Reads one scrape; package-private for tests that feed text directly. */
+  synchronized void update(ScrapeResult r) {
+    PrometheusText text = r.text();
+    Map<String, Double> depth = sumByModel(text, "nv_inference_pending_request_count");
+    Map<String, Double> running = new HashMap<>();
+    for (Sample s : text.samples("nv_trt_llm_request_metrics")) {
+      String model = s.label("model");
+      String type = s.label("request_type");
+      if (model == null || type == null) {
+        continue;
+      }
+      if (type.equals("waiting")) {
+        depth.merge(model, s.value(), Double::sum);
+      } else if (type.equals("scheduled")) {
+        running.merge(model, s.value(), Double::sum);
+      }
+    }
+    Map<String, Double> success = sumByModel(text, "nv_inference_request_success");
+    Map<String, Double> queueUs = sumByModel(text, "nv_inference_queue_duration_us");
+    for (Map.Entry<String, Double> e : depth.entrySet()) {
+      String model = e.getKey();
+      double mean = Double.NaN;
+      Double n = success.get(model);
+      Double q = queueUs.get(model);
+      if (n != null && q != null) {
+        double[] prev = lastCounters.put(model, new double[] {n, q});
+        // a counter that went down is a server restart: no mean for this interval
+        if (prev != null && n > prev[0] && q >= prev[1]) {
+          mean = (q - prev[1]) / (n - prev[0]) / 1e6;
+        }
+      }
+      Load load = new Load(e.getValue(), running.getOrDefault(model, Double.NaN), mean);
+      if (loads.put(model, load) == null && registry != null) {
+        Gauge.builder("inference.server.queue.depth", loads, l -> queueDepth(l.get(model)))
+            .description("Requests waiting in the server's queue, as the server reports")
+            .tags("system", "triton", "model", model, "endpoint", endpoint)
+            .register(registry);
+      }
+    }
+  }
+
+  private static double queueDepth(@Nullable Load l) {
+    return l == null ? Double.NaN : l.queueDepth();
+  }
+
+  private static Map<String, Double> sumByModel(PrometheusText text, String name) {
+    Map<String, Double> sums = new HashMap<>();
+    for (Sample s : text.samples(name)) {
       String model = s.label("model");
       if (model != null) {
         sums.merge(model, s.value(), Double::sum);
       }
     }
-    sums.forEach((model, v) -> {
-      if (pending.put(model, v) == null && registry != null) {
-        Gauge.builder("inference.server.queue.depth", pending, p -> p.getOrDefault(model, Double.NaN))
-            .description("Requests waiting in the server's queue, as the server reports")
-            .tags("system", "triton", "model", model, "endpoint", endpoint)
-            .register(registry);
-      }
-    });
+    return sums;
   }
 
-  /** Scrapes now (on the calling thread) and returns the pending requests per model. */
+  /** Scrapes now (on the calling thread) and returns the queue depth per model. */
   public Map<String, Double> refresh() {
-    update(scraper.scrapeNow());
+    scraper.scrapeNow(); // its listener is update()
     return pendingRequests();
   }
 
-  /** The latest pending request count per model. */
+  /** The latest queue depth per model (pending requests, or TensorRT-LLM's waiting requests). */
   public Map<String, Double> pendingRequests() {
-    return Map.copyOf(pending);
+    Map<String, Double> out = new HashMap<>();
+    loads.forEach((m, l) -> out.put(m, l.queueDepth()));
+    return Map.copyOf(out);
+  }
+
+  /** The latest load of {@code model}, or {@code null} when no scrape has named it. */
+  public @Nullable Load load(String model) {
+    return loads.get(model);
   }
 
   /** Whether the last scrape failed or is old. */

@@ -308,7 +308,7 @@ class TritonClientTest {
         .isGreaterThan(network.totalTime(TimeUnit.MILLISECONDS));
     SpanData last = capture.spans().stream().filter(sp -> sp.getName().equals("infer slow"))
         .reduce((a, b) -> b).orElseThrow();
-    assertThat(last.getAttributes().get(AttributeKey.stringKey("inference.server_timing.source"))).isEqualTo("statistics_interval");
+    assertThat(last.getAttributes().get(AttributeKey.stringKey("inference.server_timing.source"))).isEqualTo("statistics");
   }
 
   @Test

@@ -814,15 +814,7 @@ public final class VllmClient implements AutoCloseable {
      * they make no span, meter or log line.
      */
     public Builder roundTripProbeInterval(Duration interval) {
-      Objects.requireNonNull(interval, "interval");
-      if (interval.isNegative()) {
-        throw new IllegalArgumentException("roundTripProbeInterval must not be negative: " + interval);
-      }
-      if (!interval.isZero() && interval.compareTo(Duration.ofMillis(100)) < 0) {
-        throw new IllegalArgumentException("roundTripProbeInterval must be zero (off) or at least 100 ms: "
-            + interval);
-      }
-      this.probeInterval = interval;
+      this.probeInterval = RoundTripBaseline.checkInterval(interval);
       return this;
     }
 

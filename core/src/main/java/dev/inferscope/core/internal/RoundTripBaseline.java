@@ -26,6 +26,7 @@ public final class RoundTripBaseline implements AutoCloseable {
   /** Probes sent quickly one after another at the start, so a baseline exists before the first calls. */
   private static final int WARM_UP = 8;
   private static final long WARM_UP_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+  private static final long FILL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** One probe: sends it and calls {@code done} with its round trip in nanoseconds, or -1 on failure. */
   @FunctionalInterface
@@ -37,6 +38,7 @@ public final class RoundTripBaseline implements AutoCloseable {
   private int count;
   private int next;
   private long baseline = -1;
+  private int attempts;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable ScheduledFuture<?> task;
 
@@ -44,7 +46,8 @@ public final class RoundTripBaseline implements AutoCloseable {
   public RoundTripBaseline() {}
 
   /**
-   * Starts probing on {@code scheduler}: {@value #WARM_UP} probes 25 ms apart, then one every
+   * Starts probing on {@code scheduler}: {@value #WARM_UP} probes 25 ms apart, then one a second (or
+   * every {@code intervalNanos} if shorter) until {@value #WINDOW} have been sent, then one every
    * {@code intervalNanos}. One probe is in flight at a time. {@link #close()} stops it.
    */
   public static RoundTripBaseline probing(ScheduledExecutorService scheduler, long intervalNanos, Probe probe) {
@@ -69,7 +72,16 @@ public final class RoundTripBaseline implements AutoCloseable {
       if (rtt >= 0) {
         record(rtt);
       }
-      schedule(scheduler, samples() < WARM_UP ? WARM_UP_GAP_NANOS : intervalNanos, intervalNanos, probe);
+      int tried;
+      synchronized (this) {
+        tried = ++attempts;
+      }
+      // The quick warm-up counts attempts, not successes: a server that is down is asked once an interval.
+      // Its probes run while the JVM and the connection are cold, so until the window has been filled once
+      // probes come at least once a second: the lower quartile then comes from warm probes within ~30 s.
+      long gap = tried < WARM_UP ? WARM_UP_GAP_NANOS
+          : tried < WINDOW ? Math.min(intervalNanos, FILL_GAP_NANOS) : intervalNanos;
+      schedule(scheduler, gap, intervalNanos, probe);
     };
     AtomicBoolean once = new AtomicBoolean();
     try {
@@ -83,6 +95,19 @@ public final class RoundTripBaseline implements AutoCloseable {
         after.accept(-1L);
       }
     }
+  }
+
+  /**
+   * Checks a client builder's probe interval: zero (off) or at least 100 ms.
+   *
+   * @throws IllegalArgumentException when it is negative or below 100 ms
+   */
+  public static java.time.Duration checkInterval(java.time.Duration interval) {
+    java.util.Objects.requireNonNull(interval, "interval");
+    if (interval.isNegative() || (!interval.isZero() && interval.compareTo(java.time.Duration.ofMillis(100)) < 0)) {
+      throw new IllegalArgumentException("roundTripProbeInterval must be zero (off) or at least 100 ms: " + interval);
+    }
+    return interval;
   }
 
   /** Adds one measured round trip. */

@@ -68,4 +68,25 @@ class RoundTripBaselineTest {
       s.shutdownNow();
     }
   }
+
+  @Test
+  void aServerThatNeverAnswersIsAskedEightTimesQuicklyThenNoFasterThanOnceASecond() throws Exception {
+    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+    try {
+      AtomicInteger sent = new AtomicInteger();
+      CountDownLatch eight = new CountDownLatch(8);
+      RoundTripBaseline b = RoundTripBaseline.probing(s, TimeUnit.HOURS.toNanos(1), done -> {
+        sent.incrementAndGet();
+        eight.countDown();
+        done.accept(-1);
+      });
+      assertThat(eight.await(10, TimeUnit.SECONDS)).isTrue();
+      // the ninth probe is a second away: ten more warm-up gaps pass without it
+      assertThat(s.schedule(() -> sent.get(), 250, TimeUnit.MILLISECONDS).get(10, TimeUnit.SECONDS)).isEqualTo(8);
+      assertThat(b.nanos()).isEqualTo(-1);
+      b.close();
+    } finally {
+      s.shutdownNow();
+    }
+  }
 }
