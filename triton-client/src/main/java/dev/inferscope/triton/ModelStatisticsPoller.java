@@ -98,6 +98,31 @@ public final class ModelStatisticsPoller implements AutoCloseable {
     return Map.copyOf(estimates);
   }
 
+  private final java.util.concurrent.atomic.AtomicLong lastEarlyPoll = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Asks for a poll now, in the background, when a call ended without an estimate (the first interval
+   * after start): the next calls then have one instead of waiting a whole interval. At most one such poll
+   * per 50 ms; nothing when polling is on demand.
+   */
+  void pollSoon() {
+    if (scheduler == null) {
+      return;
+    }
+    long now = clock.nanoTime();
+    long last = lastEarlyPoll.get();
+    if (now - last < TimeUnit.MILLISECONDS.toNanos(50) && last != 0) {
+      return;
+    }
+    if (lastEarlyPoll.compareAndSet(last, now)) {
+      try {
+        scheduler.execute(this::pollQuietly);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        // closed with its client
+      }
+    }
+  }
+
   /** The latest estimate of a model, or {@code null} when none is fresh (older than three intervals). */
   public @Nullable Estimate estimate(String model) {
     Estimate e = estimates.get(model);

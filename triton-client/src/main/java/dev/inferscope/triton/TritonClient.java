@@ -283,6 +283,7 @@ public final class TritonClient implements AutoCloseable {
     }
     ModelStatisticsPoller.Estimate e = poller.estimate(model);
     if (e == null) {
+      poller.pollSoon();
       return;
     }
     long rtt = roundTripNanos();

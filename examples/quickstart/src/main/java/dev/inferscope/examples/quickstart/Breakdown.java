@@ -26,8 +26,18 @@ final class Breakdown implements CallListener {
   private final Map<String, Long> errorTypes = new TreeMap<>();
   private volatile GpuSnapshot lastGpu;
 
+  private volatile boolean counting = true;
+
+  /** Whether ended calls are counted (off during the warm-up). */
+  void counting(boolean on) {
+    this.counting = on;
+  }
+
   @Override
   public void onCallEnd(CallRecord r) {
+    if (!counting) {
+      return;
+    }
     if (r.outcome() == Outcome.SUCCESS) {
       ok.incrementAndGet();
     } else {

@@ -57,6 +57,8 @@ public final class Quickstart {
     System.exit(code);
   }
 
+  private static final Duration WARM_UP = Duration.ofSeconds(2);
+
   /** Runs the demo with {@code config}; returns the exit code. */
   static int run(Config config, PrintStream out) throws Exception {
     List<AutoCloseable> resources = new ArrayList<>();
@@ -84,6 +86,12 @@ public final class Quickstart {
         return 2;
       }
       out.println();
+      // A service measures a warm client: the first seconds fill the statistics poller's first interval,
+      // the round-trip baselines, the connection pools and the JIT. They are run and not counted.
+      out.printf(Locale.ROOT, "Warming up for %d s (not counted)%n", WARM_UP.toSeconds());
+      breakdown.counting(false);
+      workload.run(WARM_UP, breakdown, new PrintStream(java.io.OutputStream.nullOutputStream()));
+      breakdown.counting(true);
       out.printf(Locale.ROOT, "Running %d s: %s%n", config.seconds(), workload.describe());
       workload.run(Duration.ofSeconds(config.seconds()), breakdown, out);
       out.println();
@@ -92,7 +100,8 @@ public final class Quickstart {
       out.print(breakdown.render());
       printGpu(gpu, out);
       if (!breakdown.errorTypes().isEmpty()) {
-        out.println("failures by type: " + breakdown.errorTypes());
+        out.println("failures by type: " + breakdown.errorTypes() + (workload.firstFailure() == null ? ""
+            : "; the first: " + workload.firstFailure()));
       }
       if (config.embedded()) {
         out.printf(Locale.ROOT, "%nresnet50 spends %.0f %% of its time in Triton's queue: 150 ms of compute on one "

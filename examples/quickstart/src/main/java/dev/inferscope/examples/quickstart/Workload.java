@@ -43,6 +43,14 @@ final class Workload {
     return sb.toString();
   }
 
+  private final java.util.concurrent.atomic.AtomicReference<String> firstFailure =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** The message of the first failed call (Inferscope's messages are scrubbed and capped), or null. */
+  String firstFailure() {
+    return firstFailure.get();
+  }
+
   /** Runs every task for {@code duration}; returns when all callers have stopped. */
   void run(Duration duration, Breakdown breakdown, PrintStream out) throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
@@ -59,7 +67,8 @@ final class Workload {
               try {
                 t.call().run();
               } catch (RuntimeException e) {
-                // counted by the telemetry listener as a failed call
+                // counted by the telemetry listener as a failed call; the first message is kept to be shown
+                firstFailure.compareAndSet(null, e.getMessage());
               } finally {
                 inFlight.decrementAndGet();
               }
