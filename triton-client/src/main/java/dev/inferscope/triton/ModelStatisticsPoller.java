@@ -123,6 +123,20 @@ public final class ModelStatisticsPoller implements AutoCloseable {
     }
   }
 
+  /**
+   * The latest estimate of a model for its mean compute per request, which is stable from one interval to
+   * the next: kept for a minute (or twenty intervals, if longer) after the last interval with requests, so
+   * a model that was idle for a while still has one. {@code null} when there is none that recent.
+   */
+  public @Nullable Estimate computeEstimate(String model) {
+    Estimate e = estimates.get(model);
+    long keep = Math.max(TimeUnit.MINUTES.toNanos(1), 20 * interval.toNanos());
+    if (e == null || clock.nanoTime() - e.atNanos() > keep) {
+      return null;
+    }
+    return e;
+  }
+
   /** The latest estimate of a model, or {@code null} when none is fresh (older than three intervals). */
   public @Nullable Estimate estimate(String model) {
     Estimate e = estimates.get(model);

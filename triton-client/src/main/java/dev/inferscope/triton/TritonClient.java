@@ -281,12 +281,12 @@ public final class TritonClient implements AutoCloseable {
     if (poller == null) {
       return;
     }
-    ModelStatisticsPoller.Estimate e = poller.estimate(model);
+    long rtt = roundTripNanos();
+    ModelStatisticsPoller.Estimate e = rtt >= 0 ? poller.computeEstimate(model) : poller.estimate(model);
     if (e == null) {
       poller.pollSoon();
       return;
     }
-    long rtt = roundTripNanos();
     if (rtt >= 0) {
       // The model's mean compute per request is stable from one interval to the next; its queue is not
       // (it is this call's own wait), so the queue is what is left after the client's phases, the

@@ -8,6 +8,7 @@ import dev.inferscope.core.Phase;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.prometheus.PrometheusTextParser;
 import dev.inferscope.core.prometheus.ScrapeResult;
+import dev.inferscope.testkit.Bursts;
 import dev.inferscope.testkit.PhasePartition;
 import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.TelemetryCapture;
@@ -21,7 +22,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -173,30 +173,9 @@ class TritonServerTimingTest {
       TritonClient c = client(s, grpc, b -> b.statisticsPolling(Duration.ofMillis(500), "resnet50"));
       awaitBaseline(c);
       System.out.printf("Triton %s round trip %.3f ms%n", grpc ? "gRPC" : "HTTP", c.roundTripNanos() / 1e6);
-      ExecutorService pool = Executors.newFixedThreadPool(10);
-      try {
-        // rounds 0-2 give the poller its first intervals and warm the connections and the JIT (a service
-        // measures a warm client; on 2 cores the compiler threads compete with the calls); they are not counted
-        for (int round = 0; round < 13; round++) {
-          if (round == 3) {
-            capture.reset();
-          }
-          CountDownLatch go = new CountDownLatch(1);
-          List<Future<?>> fs = new ArrayList<>();
-          for (int i = 0; i < 10; i++) {
-            fs.add(pool.submit(() -> {
-              go.await();
-              return c.infer(small("resnet50"));
-            }));
-          }
-          go.countDown();
-          for (Future<?> f : fs) {
-            f.get(60, TimeUnit.SECONDS);
-          }
-        }
-      } finally {
-        pool.shutdownNow();
-      }
+      // rounds 0-2 give the poller its first intervals and warm the connections and the JIT (a service
+      // measures a warm client; on 2 cores the compiler threads compete with the calls); they are not counted
+      Bursts.run(10, 13, 3, capture::reset, () -> c.infer(small("resnet50")));
       List<Double> errors = new ArrayList<>();
       List<Double> absMs = new ArrayList<>();
       List<Double> network = new ArrayList<>();
