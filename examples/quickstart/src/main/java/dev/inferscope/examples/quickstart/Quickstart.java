@@ -64,6 +64,8 @@ public final class Quickstart {
     List<AutoCloseable> resources = new ArrayList<>();
     try {
       Breakdown breakdown = new Breakdown();
+      // counted from the measured run on: not the metadata calls made while setting up, not the warm-up
+      breakdown.counting(false);
       Servers servers = config.embedded() ? startSimulators(config, resources, out) : Servers.remote(config);
       GpuStateSource gpu = Gpu.source(config, servers, resources);
       servers = servers.withGpuIds(gpu.latest().stream().map(GpuSnapshot::id).toList());
@@ -89,7 +91,6 @@ public final class Quickstart {
       // A service measures a warm client: the first seconds fill the statistics poller's first interval,
       // the round-trip baselines, the connection pools and the JIT. They are run and not counted.
       out.printf(Locale.ROOT, "Warming up for %d s (not counted)%n", WARM_UP.toSeconds());
-      breakdown.counting(false);
       workload.run(WARM_UP, breakdown, new PrintStream(java.io.OutputStream.nullOutputStream()));
       breakdown.counting(true);
       out.printf(Locale.ROOT, "Running %d s: %s%n", config.seconds(), workload.describe());
