@@ -663,7 +663,7 @@ public final class Call {
     boolean computeSet = phaseSet[Phase.SERVER_COMPUTE.ordinal()];
     long compute = computeSet ? Math.min(phaseNanos[Phase.SERVER_COMPUTE.ordinal()], left) : 0;
     long queue;
-    if (queueSet && roundTripNanos >= 0 && serverTimingSource.queueIsRemainder()) {
+    if (queueSet && roundTripNanos >= 0) { // set only by serverTimingEstimate: the queue is the remainder
       long remainder = left - compute - roundTripNanos;
       if (prefillNanos >= 0 && phaseSet[Phase.TIME_TO_FIRST_TOKEN.ordinal()]) {
         long beforeSend = phaseNanos[Phase.CLIENT_QUEUE.ordinal()] + phaseNanos[Phase.SERIALIZE.ordinal()];

@@ -49,9 +49,4 @@ public enum ServerTimingSource {
   public boolean estimated() {
     return this != RESPONSE && this != NONE;
   }
-
-  /** Whether the server queue is derived as a remainder (rather than reported or averaged). */
-  boolean queueIsRemainder() {
-    return this == RESPONSE_COMPUTE || this == STATISTICS;
-  }
 }

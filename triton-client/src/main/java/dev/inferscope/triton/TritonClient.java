@@ -101,17 +101,28 @@ public final class TritonClient implements AutoCloseable {
    * connection pool), timed from send to answer; no span, meter or log line.
    */
   private void probe(java.util.function.LongConsumer done) {
-    Call call = InferenceTelemetry.noop().start(descriptor("server_live", "ServerLive", "GET", "/v2/health/live", "")
-        .build());
     long t0 = System.nanoTime();
+    long rtt;
     try {
-      transport.serverLive(call, Deadline.after(Duration.ofSeconds(2), telemetry.clock()));
-      long rtt = System.nanoTime() - t0;
+      untraced("server_live", "ServerLive", "/v2/health/live", "", Duration.ofSeconds(2), transport::serverLive);
+      rtt = System.nanoTime() - t0;
+    } catch (RuntimeException e) {
+      rtt = -1;
+    }
+    done.accept(rtt);
+  }
+
+  /** One operation on the transport with no telemetry (the background poller's and prober's calls). */
+  private <T> T untraced(String operation, String method, String path, String model, Duration timeout,
+      java.util.function.BiFunction<Call, Deadline, T> op) {
+    Call call = InferenceTelemetry.noop().start(descriptor(operation, method, "GET", path, model).build());
+    try {
+      T result = op.apply(call, Deadline.after(timeout, telemetry.clock()));
       call.end();
-      done.accept(rtt);
+      return result;
     } catch (RuntimeException e) {
       call.end(e);
-      done.accept(-1);
+      throw e;
     }
   }
 
@@ -203,16 +214,8 @@ public final class TritonClient implements AutoCloseable {
   }
 
   private List<ModelStats> statisticsUntraced(String model) {
-    Call call = InferenceTelemetry.noop().start(descriptor("model_statistics", "ModelStatistics", "GET", "", model)
-        .build());
-    try {
-      List<ModelStats> s = transport.statistics(call, model, Deadline.after(Duration.ofSeconds(5), telemetry.clock()));
-      call.end();
-      return s;
-    } catch (RuntimeException e) {
-      call.end(e);
-      throw e;
-    }
+    return untraced("model_statistics", "ModelStatistics", "", model, Duration.ofSeconds(5),
+        (c, dl) -> transport.statistics(c, model, dl));
   }
 
   /** Runs an inference within the client's default deadline. */

@@ -3,7 +3,6 @@ package dev.inferscope.triton;
 import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.core.prometheus.PrometheusScraper;
 import dev.inferscope.core.prometheus.PrometheusText;
-import dev.inferscope.core.prometheus.Sample;
 import dev.inferscope.core.prometheus.ScrapeResult;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -64,22 +63,12 @@ public final class TritonServerMetrics implements AutoCloseable {
   /** Reads one scrape; package-private for tests that feed text directly. */
   synchronized void update(ScrapeResult r) {
     PrometheusText text = r.text();
-    Map<String, Double> depth = sumByModel(text, "nv_inference_pending_request_count");
-    Map<String, Double> running = new HashMap<>();
-    for (Sample s : text.samples("nv_trt_llm_request_metrics")) {
-      String model = s.label("model");
-      String type = s.label("request_type");
-      if (model == null || type == null) {
-        continue;
-      }
-      if (type.equals("waiting")) {
-        depth.merge(model, s.value(), Double::sum);
-      } else if (type.equals("scheduled")) {
-        running.merge(model, s.value(), Double::sum);
-      }
-    }
-    Map<String, Double> success = sumByModel(text, "nv_inference_request_success");
-    Map<String, Double> queueUs = sumByModel(text, "nv_inference_queue_duration_us");
+    Map<String, Double> depth = new HashMap<>(text.sumBy("nv_inference_pending_request_count", "model"));
+    text.sumBy("nv_trt_llm_request_metrics", "model", "request_type", "waiting")
+        .forEach((model, v) -> depth.merge(model, v, Double::sum));
+    Map<String, Double> running = text.sumBy("nv_trt_llm_request_metrics", "model", "request_type", "scheduled");
+    Map<String, Double> success = text.sumBy("nv_inference_request_success", "model");
+    Map<String, Double> queueUs = text.sumBy("nv_inference_queue_duration_us", "model");
     for (Map.Entry<String, Double> e : depth.entrySet()) {
       String model = e.getKey();
       double mean = Double.NaN;
@@ -104,17 +93,6 @@ public final class TritonServerMetrics implements AutoCloseable {
 
   private static double queueDepth(@Nullable Load l) {
     return l == null ? Double.NaN : l.queueDepth();
-  }
-
-  private static Map<String, Double> sumByModel(PrometheusText text, String name) {
-    Map<String, Double> sums = new HashMap<>();
-    for (Sample s : text.samples(name)) {
-      String model = s.label("model");
-      if (model != null) {
-        sums.merge(model, s.value(), Double::sum);
-      }
-    }
-    return sums;
   }
 
   /** Scrapes now (on the calling thread) and returns the queue depth per model. */

@@ -11,6 +11,8 @@ import dev.inferscope.core.prometheus.ScrapeResult;
 import dev.inferscope.testkit.Bursts;
 import dev.inferscope.testkit.PhasePartition;
 import dev.inferscope.testkit.SimulatedModel;
+import dev.inferscope.testkit.Closer;
+import dev.inferscope.testkit.Eventually;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.TritonSimulator;
 import io.opentelemetry.api.common.AttributeKey;
@@ -28,8 +30,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Server timing for Triton: compute from the model's statistics, the queue as the remainder after a
@@ -39,17 +41,8 @@ import org.junit.jupiter.api.Test;
 class TritonServerTimingTest {
   private static final AttributeKey<String> SOURCE = AttributeKey.stringKey("inference.server_timing.source");
 
-  private final TelemetryCapture capture = new TelemetryCapture();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    capture.close();
-  }
+  @RegisterExtension final Closer closer = new Closer();
+  private final TelemetryCapture capture = closer.add(new TelemetryCapture());
 
   private TritonSimulator sim(SimulatedModel... models) {
     TritonSimulator.Builder b = TritonSimulator.builder();
@@ -57,7 +50,7 @@ class TritonServerTimingTest {
       b.model(m);
     }
     TritonSimulator s = b.start();
-    closeables.add(s);
+    closer.add(s);
     return s;
   }
 
@@ -66,7 +59,7 @@ class TritonServerTimingTest {
         .telemetry(capture.telemetry()).resilience(ResiliencePolicy.none());
     custom.accept(b);
     TritonClient c = b.build();
-    closeables.add(c);
+    closer.add(c);
     return c;
   }
 
@@ -75,10 +68,7 @@ class TritonServerTimingTest {
   }
 
   private static void awaitBaseline(TritonClient c) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (c.roundTripNanos() < 0 && System.nanoTime() < until) {
-      TimeUnit.MILLISECONDS.sleep(5);
-    }
+    Eventually.value(c::roundTripNanos, rtt -> rtt >= 0, Duration.ofSeconds(10));
     assertThat(c.roundTripNanos()).as("round-trip baseline").isPositive();
   }
 
@@ -217,6 +207,31 @@ class TritonServerTimingTest {
   }
 
   @Test
+  void syncAndAsyncInferOverGrpcAndHttpBothGetTheStatisticsComputeAndARemainderQueue() throws Exception {
+    for (boolean grpc : new boolean[] {true, false}) {
+      TritonSimulator s = sim(SimulatedModel.builder("m").input("INPUT0", "FP32", 1, 4)
+          .computeTime(Duration.ofMillis(5)).build());
+      TritonClient c = client(s, grpc, b -> b.statisticsPollingOnDemand().statisticsPolling(Duration.ofHours(1), "m"));
+      awaitBaseline(c);
+      c.statisticsPoller().poll();
+      c.infer(small("m"));
+      long compute = c.statisticsPoller().poll().get("m").computeNanos();
+      for (Map.Entry<String, Function<TritonClient, Object>> path : PATHS.subList(0, 2)) {
+        capture.reset();
+        path.getValue().apply(c);
+        SpanData span = capture.spans().get(0);
+        String where = (grpc ? "grpc " : "http ") + path.getKey();
+        assertThat(span.getAttributes().get(SOURCE)).as(where).isEqualTo("statistics");
+        assertThat(attr(span, Phase.SERVER_COMPUTE)).as(where).isCloseTo(compute / 1e9,
+            org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(span.getAttributes().get(InferenceAttributes.phaseDuration(Phase.SERVER_QUEUE))).as(where)
+            .isNotNull();
+        PhasePartition.check(span.getAttributes(), span.getEndEpochNanos() - span.getStartEpochNanos());
+      }
+    }
+  }
+
+  @Test
   void withoutARoundTripBothAreTheIntervalAveragesAndSaySo() throws Exception {
     TritonSimulator s = sim(SimulatedModel.builder("m").input("INPUT0", "FP32", 1, 4)
         .computeTime(Duration.ofMillis(5)).build());
@@ -249,7 +264,7 @@ class TritonServerTimingTest {
     s.close();
     TritonClient c = TritonClient.grpc(target).telemetry(capture.telemetry()).statisticsPolling(Duration.ofHours(1), "m")
         .roundTripProbeInterval(Duration.ofHours(1)).build();
-    closeables.add(c);
+    closer.add(c);
     TimeUnit.MILLISECONDS.sleep(600);
     assertThat(c.roundTripNanos()).isEqualTo(-1);
     assertThat(capture.spans()).as("probes make no spans").isEmpty();
@@ -259,7 +274,7 @@ class TritonServerTimingTest {
   void metricsReadTensorRtLlmWaitingRequestsAndTheMeanQueueTime() {
     TritonServerMetrics m = new TritonServerMetrics(URI.create("http://127.0.0.1:1/metrics"), Duration.ofHours(1),
         capture.telemetry(), "default");
-    closeables.add(m);
+    closer.add(m);
     // shapes: triton-inference-server/tensorrtllm_backend README.md ("Triton Metrics"); request_type="waiting"
     // from all_models/inflight_batcher_llm/tensorrt_llm/1/model.py
     String text = """

@@ -137,14 +137,8 @@ public final class VllmServerMetrics implements AutoCloseable {
   }
 
   private static void sumPerModel(PrometheusText t, String name, Map<String, double[]> byModel, int slot) {
-    for (Sample s : vllmSamples(t, name)) {
-      String model = s.label("model_name");
-      if (model == null || Double.isNaN(s.value())) {
-        continue;
-      }
-      double[] v = byModel.computeIfAbsent(model, k -> blank());
-      v[slot] = Double.isNaN(v[slot]) ? s.value() : v[slot] + s.value();
-    }
+    String spelled = t.samples("vllm:" + name).isEmpty() ? "vllm_" + name : "vllm:" + name;
+    t.sumBy(spelled, "model_name").forEach((model, sum) -> byModel.computeIfAbsent(model, k -> blank())[slot] = sum);
   }
 
   /** KV-cache usage of a model across engines: the fullest engine (a ratio does not add up). */

@@ -10,6 +10,8 @@ import dev.inferscope.core.InferenceSystem;
 import dev.inferscope.core.Phase;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.PhasePartition;
+import dev.inferscope.testkit.Closer;
+import dev.inferscope.testkit.Eventually;
 import dev.inferscope.testkit.TelemetryCapture;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -31,10 +33,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Against a real llama.cpp {@code llama-server} (Debian sid's build, set up by
@@ -52,8 +54,8 @@ class LlamaServerPeerTest {
   private static Path keyedWork;
   private static URI open;
   private static URI keyed;
-  private final TelemetryCapture capture = new TelemetryCapture();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
+  private final TelemetryCapture capture = closer.add(new TelemetryCapture());
 
   @BeforeAll
   static void startServers() throws Exception {
@@ -111,25 +113,13 @@ class LlamaServerPeerTest {
     }
   }
 
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    capture.close();
-  }
-
   private VllmClient client(URI uri, java.util.function.Consumer<VllmClient.Builder> custom) throws Exception {
     VllmClient.Builder b = VllmClient.builder(uri).system(InferenceSystem.OPENAI).telemetry(capture.telemetry())
         .resilience(ResiliencePolicy.builder().maxAttempts(2).circuitBreaker(null).build());
     custom.accept(b);
     VllmClient c = b.build();
-    closeables.add(c);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (c.roundTripNanos() < 0 && System.nanoTime() < until) {
-      TimeUnit.MILLISECONDS.sleep(5);
-    }
+    closer.add(c);
+    Eventually.value(c::roundTripNanos, rtt -> rtt >= 0, Duration.ofSeconds(10));
     return c;
   }
 

@@ -9,6 +9,8 @@ import dev.inferscope.core.prometheus.PrometheusTextParser;
 import dev.inferscope.core.prometheus.ScrapeResult;
 import dev.inferscope.testkit.Bursts;
 import dev.inferscope.testkit.PhasePartition;
+import dev.inferscope.testkit.Closer;
+import dev.inferscope.testkit.Eventually;
 import dev.inferscope.testkit.TelemetryCapture;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import io.opentelemetry.api.common.AttributeKey;
@@ -25,8 +27,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Server timing as vLLM and llama.cpp really send it, the phase partition on every call path, and the
@@ -35,21 +37,12 @@ import org.junit.jupiter.api.Test;
 class VllmServerTimingTest {
   private static final String MODEL = "sim-llm";
   private static final AttributeKey<String> SOURCE = AttributeKey.stringKey("inference.server_timing.source");
-  private final TelemetryCapture capture = new TelemetryCapture();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    capture.close();
-  }
+  @RegisterExtension final Closer closer = new Closer();
+  private final TelemetryCapture capture = closer.add(new TelemetryCapture());
 
   private VllmSimulator sim(VllmSimulator.Builder b) {
     VllmSimulator s = b.start();
-    closeables.add(s);
+    closer.add(s);
     return s;
   }
 
@@ -58,7 +51,7 @@ class VllmServerTimingTest {
         .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build());
     custom.accept(b);
     VllmClient c = b.build();
-    closeables.add(c);
+    closer.add(c);
     return c;
   }
 
@@ -77,10 +70,7 @@ class VllmServerTimingTest {
   }
 
   private static void awaitBaseline(VllmClient c) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (c.roundTripNanos() < 0 && System.nanoTime() < until) {
-      TimeUnit.MILLISECONDS.sleep(5);
-    }
+    Eventually.value(c::roundTripNanos, rtt -> rtt >= 0, Duration.ofSeconds(10));
     assertThat(c.roundTripNanos()).as("round-trip baseline").isPositive();
   }
 
@@ -305,7 +295,7 @@ class VllmServerTimingTest {
   void serverMetricsSumEnginesReadBothSpellingsAndLlamaCppNames() {
     VllmServerMetrics m = new VllmServerMetrics(URI.create("http://127.0.0.1:1/metrics"), Duration.ofHours(1),
         capture.telemetry(), dev.inferscope.core.InferenceSystem.VLLM, "default", Map.of(), "tiny-llama");
-    closeables.add(m);
+    closer.add(m);
     // vLLM with two data-parallel engines, sample names as prometheus_client writes them in OpenMetrics
     m.update(new ScrapeResult(PrometheusTextParser.parse("""
         # HELP vllm:num_requests_waiting Number of requests waiting to be processed.

@@ -64,6 +64,22 @@ public final class PrometheusText {
     return OptionalDouble.empty();
   }
 
+  /**
+   * The values of the samples with this name (and all the given {@code name, value} label pairs) summed
+   * by the value of {@code byLabel}, e.g. per model over data-parallel engines or model versions.
+   * Samples without that label, or whose value is NaN, are left out.
+   */
+  public Map<String, Double> sumBy(String sampleName, String byLabel, String... labelPairs) {
+    Map<String, Double> sums = new java.util.LinkedHashMap<>();
+    for (Sample s : samples(sampleName)) {
+      String key = s.label(byLabel);
+      if (key != null && !Double.isNaN(s.value()) && s.hasLabels(labelPairs)) {
+        sums.merge(key, s.value(), Double::sum);
+      }
+    }
+    return sums;
+  }
+
   /** The number of samples parsed. */
   public int sampleCount() {
     return sampleCount;

@@ -162,4 +162,21 @@ class PrometheusTextParserTest {
     assertThat(t.sampleCount()).isEqualTo(5_000);
     assertThat(t.value("series", "id", "4999").getAsDouble()).isEqualTo(4999);
   }
+
+  @Test
+  void sumByAddsPerLabelValueKeepsOnlyMatchingLabelsAndSkipsNaNAndUnlabelled() {
+    PrometheusText t = PrometheusTextParser.parse("""
+        # TYPE waiting gauge
+        waiting{engine="0",model_name="a",kind="x"} 3
+        waiting{engine="1",model_name="a",kind="x"} 7
+        waiting{engine="0",model_name="b",kind="x"} 2
+        waiting{engine="1",model_name="b",kind="y"} 100
+        waiting{engine="2",model_name="b",kind="x"} NaN
+        waiting{engine="3",kind="x"} 50
+        """);
+    assertThat(t.sumBy("waiting", "model_name", "kind", "x")).containsExactly(
+        java.util.Map.entry("a", 10.0), java.util.Map.entry("b", 2.0));
+    assertThat(t.sumBy("waiting", "model_name")).containsEntry("b", 102.0).hasSize(2);
+    assertThat(t.sumBy("absent", "model_name")).isEmpty();
+  }
 }
