@@ -47,6 +47,9 @@ import org.jspecify.annotations.Nullable;
  * the deliberate "context too long" error, which quotes the prompt as vLLM does.
  */
 public final class VllmSimulator implements AutoCloseable {
+  /** The OpenAI-compatible shapes' source. */
+  static final String PROTOCOL = "vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed";
+
 
   /** Faults that can be injected into the next requests. */
   public enum Fault {
@@ -282,6 +285,7 @@ public final class VllmSimulator implements AutoCloseable {
         }
         case "/version" -> {
           record(ex, path, auth, authorized, 0, false, 0, true, null);
+          // vLLM: {"version": ...} (vllm/entrypoints/openai/api_server.py, show_version)
           sendJson(ex, 200, Map.of("version", config.version));
         }
         case "/metrics" -> metricsEndpoint(ex);
@@ -289,6 +293,7 @@ public final class VllmSimulator implements AutoCloseable {
           record(ex, path, auth, authorized, 0, false, 0, true, null);
           List<Object> data = new ArrayList<>();
           for (String m : config.models) {
+            // ModelCard / ModelList (vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed): a subset of their fields
             data.add(Map.of("id", m, "object", "model", "owned_by", "vllm", "max_model_len", config.maxContext));
           }
           sendJson(ex, 200, Map.of("object", "list", "data", data));
@@ -358,6 +363,7 @@ public final class VllmSimulator implements AutoCloseable {
       tokens.add((long) (w.hashCode() & 0x7fff));
     }
     record(ex, "/tokenize", auth, true, 0, false, 0, true, Json.string(req, "model"));
+    // TokenizeResponse (vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed): count, max_model_len, tokens
     sendJson(ex, 200, Map.of("count", tokens.size(), "max_model_len", config.maxContext, "tokens", tokens));
   }
 
@@ -374,7 +380,7 @@ public final class VllmSimulator implements AutoCloseable {
       sb.append("tok").append(t);
     }
     record(ex, "/detokenize", auth, true, 0, false, 0, true, Json.string(req, "model"));
-    sendJson(ex, 200, Map.of("prompt", sb.toString()));
+    sendJson(ex, 200, Map.of("prompt", sb.toString())); // DetokenizeResponse (vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed)
   }
 
   private void embeddings(HttpExchange ex, @Nullable String auth) throws IOException {
@@ -400,6 +406,7 @@ public final class VllmSimulator implements AutoCloseable {
       for (int d = 0; d < config.embeddingDims; d++) {
         vec.add(((seed * 31 + d * 17) % 1000) / 1000.0);
       }
+      // EmbeddingResponseData / EmbeddingResponse (vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed): a subset (no id, created)
       data.add(Map.of("object", "embedding", "index", i, "embedding", vec));
     }
     record(ex, "/v1/embeddings", auth, true, 0, false, 0, true, model);
@@ -445,6 +452,8 @@ public final class VllmSimulator implements AutoCloseable {
       }
       case FLAT_ERROR_400 -> {
         record(ex, path, auth, true, 0, stream, 0, false, model);
+        // the flat ErrorResponse of vLLM releases before ErrorInfo (protocol.py: object "error", message, type,
+        // param, code at the top level), which older servers still send
         sendJson(ex, 400, Map.of("object", "error", "message", "invalid sampling parameters",
             "type", "BadRequestError", "param", "temperature", "code", 400));
         return;
@@ -505,6 +514,8 @@ public final class VllmSimulator implements AutoCloseable {
           return;
         }
         String text = text(0, tokens);
+        // ChatCompletionResponse / CompletionResponse and their choices (vllm-project/vllm vllm/entrypoints/openai/protocol.py @0052bed); llama-server b11669 sends the
+        // same fields (../shared/peers/README.md) plus timings
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         if (chat) {
@@ -621,6 +632,7 @@ public final class VllmSimulator implements AutoCloseable {
           ttft.observe(config.ttft.toNanos() / 1e9);
         }
         if (sent == 2 && f == Fault.ERROR_MID_STREAM) {
+          // an error event inside the stream, as vLLM's serving_chat.py writes one (ErrorResponse as data)
           writeEvent(out, Json.write(Map.of("error", Map.of("message", "engine failed mid-stream",
               "type", "InternalServerError", "code", 500))));
           return;
@@ -704,6 +716,10 @@ public final class VllmSimulator implements AutoCloseable {
     }
   }
 
+  /**
+   * A streamed choice: ChatCompletionResponseStreamChoice (delta, finish_reason) or CompletionResponseStreamChoice
+   * (text, logprobs, finish_reason), {@value #PROTOCOL}.
+   */
   private static Map<String, Object> choice(int index, boolean chat, Map<String, Object> delta, @Nullable String text,
       @Nullable String finishReason) {
     Map<String, Object> choice = new LinkedHashMap<>();
@@ -718,7 +734,11 @@ public final class VllmSimulator implements AutoCloseable {
     return choice;
   }
 
-  /** One chunk; {@code choice} null makes the {@code choices: []} usage chunk both servers send. */
+  /**
+   * One chunk (ChatCompletionStreamResponse / CompletionStreamResponse, {@value #PROTOCOL}; llama-server adds
+   * system_fingerprint, ../shared/peers/README.md); {@code choice} null makes the {@code choices: []} usage
+   * chunk both servers send.
+   */
   private Map<String, Object> chunk(boolean chat, String id, long created, String model,
       @Nullable Map<String, Object> choice) {
     Map<String, Object> chunk = new LinkedHashMap<>();
@@ -733,6 +753,7 @@ public final class VllmSimulator implements AutoCloseable {
     return chunk;
   }
 
+  /** UsageInfo ({@value #PROTOCOL}). */
   private static Map<String, Object> usage(int prompt, int completion) {
     return Map.of("prompt_tokens", prompt, "completion_tokens", completion, "total_tokens", prompt + completion);
   }
@@ -794,12 +815,18 @@ public final class VllmSimulator implements AutoCloseable {
     return out;
   }
 
+  /**
+   * An error body: vLLM's ErrorResponse {"error": ErrorInfo {message, type, param, code}} ({@value #PROTOCOL});
+   * llama-server's is {"error": {code, message, type}}, without param (../shared/peers/README.md).
+   */
   private void error(HttpExchange ex, int status, String message, String type, @Nullable String param)
       throws IOException {
     Map<String, Object> err = new LinkedHashMap<>();
     err.put("message", message);
     err.put("type", type);
-    err.put("param", param);
+    if (config.flavor != Flavor.LLAMA_CPP) {
+      err.put("param", param);
+    }
     err.put("code", status);
     sendJson(ex, status, Map.of("error", err));
   }
