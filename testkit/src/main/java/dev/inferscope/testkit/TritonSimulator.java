@@ -62,8 +62,9 @@ import org.jspecify.annotations.Nullable;
  * decoupled LLM model's tensors (inputs text_input, stream, sampling_parameters, exclude_input_in_output,
  * return_num_input_tokens, return_num_output_tokens; outputs text_output, num_input_tokens,
  * num_output_tokens, the last two only when asked) follow triton-inference-server/vllm_backend
- * {@code src/model.py}; the final flag is the {@code triton_final_response} response parameter of
- * Triton's decoupled gRPC stream (server {@code docs/user_guide/decoupled_models.md}); the HTTP endpoints
+ * {@code src/model.py}; the final flag is the {@code triton_final_response} response parameter that
+ * Triton's gRPC frontend sets on every streamed response (server {@code src/grpc/stream_infer_handler.cc}
+ * @0195d17, {@code params["triton_final_response"].set_bool_param(is_complete)}); the HTTP endpoints
  * and {@code /metrics} cite their sources where they are written.
  */
 public final class TritonSimulator implements AutoCloseable {
