@@ -3,6 +3,7 @@ package dev.inferscope.core;
 import static dev.inferscope.core.InferenceAttributes.*;
 
 import dev.inferscope.core.internal.CallMeters;
+import dev.inferscope.core.internal.ServerValues;
 import dev.inferscope.core.internal.RequestLogWriter;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -206,6 +207,8 @@ public final class Call {
    * two are capped at end so that the partition still sums to the call's total.
    */
   public void serverTiming(long queueNanos, long computeNanos, ServerTimingSource source) {
+    queueNanos = ServerValues.nanos(queueNanos);
+    computeNanos = ServerValues.nanos(computeNanos);
     synchronized (this) {
       if (queueNanos >= 0) {
         phaseNanos[Phase.SERVER_QUEUE.ordinal()] = queueNanos;
@@ -242,6 +245,8 @@ public final class Call {
    */
   public void serverTimingEstimate(long computeNanos, long prefillNanos, long roundTripNanos,
       ServerTimingSource source) {
+    computeNanos = ServerValues.nanos(computeNanos);
+    prefillNanos = ServerValues.nanos(prefillNanos);
     if (roundTripNanos < 0) {
       serverTiming(-1, computeNanos, source);
       return;
@@ -263,6 +268,8 @@ public final class Call {
    * of it.
    */
   public synchronized void serverLatency(long timeToFirstTokenNanos, long meanInterTokenNanos) {
+    timeToFirstTokenNanos = ServerValues.nanos(timeToFirstTokenNanos);
+    meanInterTokenNanos = ServerValues.nanos(meanInterTokenNanos);
     if (timeToFirstTokenNanos >= 0) {
       this.serverTtftNanos = timeToFirstTokenNanos;
     }
@@ -322,6 +329,8 @@ public final class Call {
 
   /** Token usage; pass -1 for an unknown count. */
   public synchronized void tokens(long input, long output) {
+    input = ServerValues.tokens(input);
+    output = ServerValues.tokens(output);
     if (input >= 0) {
       this.inputTokens = input;
     }
@@ -331,21 +340,22 @@ public final class Call {
   }
 
   public synchronized void modelVersion(@Nullable String version) {
-    if (version != null && !version.isEmpty()) {
+    version = ServerValues.id(version);
+    if (version != null) {
       this.modelVersion = version;
     }
   }
 
   public synchronized void responseModel(@Nullable String model) {
-    this.responseModel = model;
+    this.responseModel = ServerValues.id(model);
   }
 
   public synchronized void responseId(@Nullable String id) {
-    this.responseId = id;
+    this.responseId = ServerValues.id(id);
   }
 
   public synchronized void finishReasons(@Nullable List<String> reasons) {
-    this.finishReasons = reasons == null ? null : List.copyOf(reasons);
+    this.finishReasons = ServerValues.reasons(reasons);
   }
 
   public synchronized void requestBytes(long bytes) {
@@ -353,7 +363,7 @@ public final class Call {
   }
 
   public synchronized void responseBytes(long bytes) {
-    this.responseBytes = bytes;
+    this.responseBytes = ServerValues.bytes(bytes);
   }
 
   public synchronized void batchSize(long size) {

@@ -24,85 +24,126 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A generate call on a decoupled LLM model over gRPC {@code ModelStreamInfer}: a blocking iterator over
- * its responses, with back-pressure (one response is requested from the transport per response
- * consumed). Ends its call exactly once: on the response marked {@code triton_final_response}, on an
- * error (an {@code error_message} in the stream, or a gRPC status when {@code triton_grpc_error} is on),
- * on the deadline, or on {@link #cancel()}, which cancels the RPC.
+ * A generate call on an LLM model (Triton's vLLM or TensorRT-LLM backend): a blocking iterator over its
+ * responses, read on the caller's thread with back-pressure — over gRPC {@code ModelStreamInfer} one
+ * response is requested per response consumed; over HTTP ({@code generate}, {@code generate_stream})
+ * the body is read only as the caller asks, so a paused reader pauses the connection. Ends its call
+ * exactly once, with what the reader gets: on the final response (gRPC's {@code triton_final_response};
+ * over HTTP the end of the body), on an error (an {@code error_message} or error event in the stream, a
+ * gRPC status, a broken or oversized response), on the deadline, or on {@link #cancel()}, after which a
+ * reader on any thread gets {@link ErrorType#CANCELLED}.
  */
 public final class GenerateStream implements Iterator<GenerateChunk>, AutoCloseable {
-  private static final Object END = new Object();
-
-  /** How the stream asks for more responses and stops the transport. */
-  interface Control {
-    void request(int n);
+  /**
+   * Where the responses come from: one per transport. {@link #next} blocks until a response arrives
+   * (within the deadline), returns null when the stream ended cleanly without a final marker (an HTTP
+   * body that closed), and throws the classified {@link InferenceException} otherwise.
+   */
+  interface Source {
+    @Nullable GenerateChunk next() throws InterruptedException;
 
     void cancel(String why);
+
+    /** The final response has been read: release what is still held (an HTTP body's connection). */
+    default void finished() {}
   }
 
-  static final Object END_OF_STREAM = END;
-
   private final Call call;
-  private final @Nullable Deadline deadline;
-  private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-  private volatile @Nullable Control control;
+  private final Source source;
   private @Nullable GenerateChunk next;
-  private boolean done;
+  private volatile boolean done;
+  private volatile @Nullable InferenceException failure;
   private final StringBuilder text = new StringBuilder();
   private final List<String> finishReasons = new ArrayList<>();
   private long inputTokens = -1;
   private long outputTokens = -1;
 
-  GenerateStream(GrpcTransport transport, Call call, GenerateRequest request, @Nullable Deadline deadline) {
+  GenerateStream(Call call, Source source) {
     this.call = call;
-    this.deadline = deadline;
-    ModelInferRequest r = encode(call, request);
-    ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse> observer = new ClientResponseObserver<>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<ModelInferRequest> rs) {
-        control = new Control() {
-          @Override
-          public void request(int n) {
-            rs.request(n);
-          }
-
-          @Override
-          public void cancel(String why) {
-            rs.cancel(why, null);
-          }
-        };
-        rs.disableAutoRequestWithInitial(1);
-      }
-
-      @Override
-      public void onNext(ModelStreamInferResponse value) {
-        events.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        events.add(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        events.add(END);
-      }
-    };
-    io.grpc.stub.StreamObserver<ModelInferRequest> out =
-        transport.prepare(transport.asyncStub(), call, deadline).modelStreamInfer(observer);
-    out.onNext(r);
-    out.onCompleted();
+    this.source = source;
   }
 
-  /**
-   * A stream fed by another transport (HTTP generate / generate_stream): {@code feeder} receives the
-   * event queue (ModelStreamInferResponse, Throwable or {@link #END_OF_STREAM}) and returns the control.
-   */
-  GenerateStream(Call call, @Nullable Deadline deadline, java.util.function.Function<java.util.Queue<Object>, Control> feeder) {
-    this.call = call;
-    this.deadline = deadline;
-    this.control = feeder.apply(events);
+  /** The gRPC source: {@code ModelStreamInfer} with one request and manual flow control. */
+  static Source grpc(GrpcTransport transport, Call call, GenerateRequest request, @Nullable Deadline deadline) {
+    return new GrpcSource(transport, call, request, deadline);
+  }
+
+  private static final class GrpcSource implements Source {
+    private static final Object END = new Object();
+    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final @Nullable Deadline deadline;
+    private volatile @Nullable ClientCallStreamObserver<ModelInferRequest> rpc;
+    private boolean first = true;
+
+    GrpcSource(GrpcTransport transport, Call call, GenerateRequest request, @Nullable Deadline deadline) {
+      this.deadline = deadline;
+      ModelInferRequest r = encode(call, request);
+      ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse> observer = new ClientResponseObserver<>() {
+        @Override
+        public void beforeStart(ClientCallStreamObserver<ModelInferRequest> rs) {
+          rpc = rs;
+          rs.disableAutoRequestWithInitial(1);
+        }
+
+        @Override
+        public void onNext(ModelStreamInferResponse value) {
+          events.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          events.add(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          events.add(END);
+        }
+      };
+      io.grpc.stub.StreamObserver<ModelInferRequest> out =
+          transport.prepare(transport.asyncStub(), call, deadline).modelStreamInfer(observer);
+      out.onNext(r);
+      out.onCompleted();
+    }
+
+    @Override
+    public @Nullable GenerateChunk next() throws InterruptedException {
+      ClientCallStreamObserver<ModelInferRequest> rs = rpc;
+      if (!first && rs != null) {
+        rs.request(1); // the previous response was consumed: ask for one more
+      }
+      first = false;
+      long wait = deadline == null ? Long.MAX_VALUE : Math.max(0, deadline.remainingNanos());
+      Object e = events.poll(wait, TimeUnit.NANOSECONDS);
+      if (e == null) {
+        throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while streaming");
+      }
+      if (e == END) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "stream closed before the final response");
+      }
+      if (e instanceof Throwable t) {
+        throw TritonErrors.fromGrpc(t).notRetryable();
+      }
+      ModelStreamInferResponse resp = (ModelStreamInferResponse) e;
+      if (!resp.getErrorMessage().isEmpty()) {
+        throw modelError(resp.getErrorMessage());
+      }
+      return decode(resp.getInferResponse());
+    }
+
+    @Override
+    public void cancel(String why) {
+      ClientCallStreamObserver<ModelInferRequest> rs = rpc;
+      if (rs != null) {
+        rs.cancel(why, null);
+      }
+    }
+  }
+
+  /** An error the model (backend) reported inside the stream. */
+  static InferenceException modelError(String serverMessage) {
+    return InferenceException.builder(ErrorType.INTERNAL, "the model reported an error in the stream")
+        .serverMessage(serverMessage).retryable(false).build();
   }
 
   static ModelInferRequest encode(Call call, GenerateRequest request) {
@@ -144,6 +185,10 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       return true;
     }
     if (done) {
+      InferenceException f = failure;
+      if (f != null) {
+        throw f;
+      }
       return false;
     }
     next = read();
@@ -161,39 +206,31 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
   }
 
   private @Nullable GenerateChunk read() {
-    Object e;
+    GenerateChunk chunk;
     try {
-      long wait = deadline == null ? Long.MAX_VALUE : Math.max(0, deadline.remainingNanos());
-      e = events.poll(wait, TimeUnit.NANOSECONDS);
+      chunk = source.next();
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
       cancel();
-      throw InferenceException.of(ErrorType.CANCELLED, "interrupted while streaming");
+      throw failureOr(InferenceException.of(ErrorType.CANCELLED, "interrupted while streaming"));
+    } catch (InferenceException e) {
+      throw fail(e.withChunksReceived(call.chunks()));
+    } catch (RuntimeException e) {
+      throw fail(InferenceException.builder(ErrorType.PROTOCOL, "could not read a generate response").cause(e)
+          .chunksReceived(call.chunks()).retryable(false).build());
     }
-    if (e == null) {
-      throw fail(InferenceException.builder(ErrorType.DEADLINE_EXCEEDED, "deadline expired while streaming")
-          .chunksReceived(call.chunks()).build(), true);
+    if (chunk == null) { // the body ended after the last response (HTTP)
+      synchronized (this) {
+        if (done) {
+          throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
+        }
+        done = true;
+      }
+      record();
+      call.end();
+      return null;
     }
-    if (e == END) {
-      throw fail(InferenceException.builder(ErrorType.PROTOCOL, "stream closed before the final response")
-          .chunksReceived(call.chunks()).build(), false);
-    }
-    if (e instanceof Throwable t) {
-      throw fail(TritonErrors.fromGrpc(t).withChunksReceived(call.chunks()).notRetryable(), false);
-    }
-    long arrival = call.clock().nanoTime();
-    ModelStreamInferResponse resp = (ModelStreamInferResponse) e;
-    if (!resp.getErrorMessage().isEmpty()) {
-      throw fail(InferenceException.builder(ErrorType.INTERNAL, "the model reported an error in the stream")
-          .serverMessage(resp.getErrorMessage()).chunksReceived(call.chunks()).retryable(false).build(), true);
-    }
-    call.onChunk(arrival);
-    GenerateChunk chunk;
-    try {
-      chunk = decode(resp.getInferResponse());
-    } catch (InferenceException bad) {
-      throw fail(bad.withChunksReceived(call.chunks()), true);
-    }
+    call.onChunk();
     text.append(chunk.text());
     if (chunk.inputTokens() >= 0) {
       inputTokens = chunk.inputTokens();
@@ -205,19 +242,25 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       finishReasons.add(chunk.finishReason());
     }
     if (chunk.last()) {
-      done = true;
+      synchronized (this) {
+        if (done) {
+          throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
+        }
+        done = true;
+      }
       record();
       call.end();
-    } else {
-      Control c = control;
-      if (c != null) {
-        c.request(1);
-      }
+      source.finished();
     }
     return chunk;
   }
 
-  private static GenerateChunk decode(ModelInferResponse r) {
+  private InferenceException failureOr(InferenceException e) {
+    InferenceException f = failure;
+    return f != null ? f : e;
+  }
+
+  static GenerateChunk decode(ModelInferResponse r) {
     String text = "";
     String finish = null;
     long in = -1;
@@ -271,14 +314,16 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     }
   }
 
-  private InferenceException fail(InferenceException e, boolean cancelRpc) {
-    done = true;
-    if (cancelRpc) {
-      Control c = control;
-      if (c != null) {
-        c.cancel("inferscope: stream failed");
+  private InferenceException fail(InferenceException e) {
+    synchronized (this) {
+      InferenceException first = failure;
+      if (first != null) {
+        return first; // cancelled or failed already: the reader gets what the call ended with
       }
+      failure = e;
+      done = true;
     }
+    source.cancel("inferscope: stream failed");
     record();
     call.end(e);
     return e;
@@ -292,16 +337,20 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     return text.toString();
   }
 
-  /** Cancels the RPC and ends the call as cancelled. Idempotent. */
+  /**
+   * Cancels the RPC (or closes the HTTP connection) and ends the call as cancelled. Idempotent. A reader
+   * on any thread then gets {@link ErrorType#CANCELLED}.
+   */
   public void cancel() {
-    if (done) {
-      return;
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      failure = InferenceException.builder(ErrorType.CANCELLED, "stream cancelled").chunksReceived(call.chunks())
+          .retryable(false).build();
     }
-    done = true;
-    Control c = control;
-    if (c != null) {
-      c.cancel("cancelled by the caller");
-    }
+    source.cancel("cancelled by the caller");
     record();
     call.cancel();
   }

@@ -109,10 +109,88 @@ final class GrpcTransport implements Transport {
     }
   }
 
-  /** Runs any RPC of the blocking stub with the call's metadata and deadline. */
-  <T> T raw(Call call, @Nullable Deadline deadline,
+  @Override
+  public <T> T rpc(Call call, @Nullable Deadline deadline,
       Function<GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub, T> rpc) {
     return unary(call, deadline, rpc);
+  }
+
+  @Override
+  public void describe(dev.inferscope.core.CallDescriptor.Builder d, String rpcMethod, String httpMethod, String path) {
+    d.rpc("inference.GRPCInferenceService", rpcMethod);
+  }
+
+  @Override
+  public GenerateStream.Source generate(Call call, GenerateRequest request, @Nullable Deadline deadline) {
+    return GenerateStream.grpc(this, call, request, deadline);
+  }
+
+  @Override
+  public dev.inferscope.triton.protocol.ModelConfig modelConfig(Call call, String model, @Nullable Deadline deadline) {
+    return unary(call, deadline, s -> s.modelConfig(
+        dev.inferscope.triton.protocol.ModelConfigRequest.newBuilder().setName(model).build())).getConfig();
+  }
+
+  @Override
+  public List<RepositoryModel> repositoryIndex(Call call, @Nullable Deadline deadline) {
+    dev.inferscope.triton.protocol.RepositoryIndexResponse r = unary(call, deadline,
+        s -> s.repositoryIndex(dev.inferscope.triton.protocol.RepositoryIndexRequest.getDefaultInstance()));
+    List<RepositoryModel> out = new ArrayList<>();
+    for (dev.inferscope.triton.protocol.RepositoryIndexResponse.ModelIndex m : r.getModelsList()) {
+      out.add(new RepositoryModel(m.getName(), m.getVersion().isEmpty() ? null : m.getVersion(),
+          m.getState().isEmpty() ? null : m.getState(), m.getReason().isEmpty() ? null : m.getReason()));
+    }
+    return out;
+  }
+
+  @Override
+  public void loadModel(Call call, String model, @Nullable Deadline deadline) {
+    unary(call, deadline, s -> s.repositoryModelLoad(
+        dev.inferscope.triton.protocol.RepositoryModelLoadRequest.newBuilder().setModelName(model).build()));
+  }
+
+  @Override
+  public void unloadModel(Call call, String model, @Nullable Deadline deadline) {
+    unary(call, deadline, s -> s.repositoryModelUnload(
+        dev.inferscope.triton.protocol.RepositoryModelUnloadRequest.newBuilder().setModelName(model).build()));
+  }
+
+  @Override
+  public Map<String, List<String>> traceSettings(Call call, @Nullable String model, Map<String, List<String>> update,
+      @Nullable Deadline deadline) {
+    dev.inferscope.triton.protocol.TraceSettingRequest.Builder req = dev.inferscope.triton.protocol.TraceSettingRequest
+        .newBuilder().setModelName(model == null ? "" : model);
+    update.forEach((k, v) -> req.putSettings(k,
+        dev.inferscope.triton.protocol.TraceSettingRequest.SettingValue.newBuilder().addAllValue(v).build()));
+    dev.inferscope.triton.protocol.TraceSettingResponse r = unary(call, deadline, s -> s.traceSetting(req.build()));
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    r.getSettingsMap().forEach((k, v) -> out.put(k, List.copyOf(v.getValueList())));
+    return out;
+  }
+
+  @Override
+  public Map<String, Object> logSettings(Call call, Map<String, Object> update, @Nullable Deadline deadline) {
+    dev.inferscope.triton.protocol.LogSettingsRequest.Builder req = dev.inferscope.triton.protocol.LogSettingsRequest.newBuilder();
+    update.forEach((k, v) -> {
+      dev.inferscope.triton.protocol.LogSettingsRequest.SettingValue.Builder sv =
+          dev.inferscope.triton.protocol.LogSettingsRequest.SettingValue.newBuilder();
+      if (v instanceof Boolean b) {
+        sv.setBoolParam(b);
+      } else if (v instanceof Number n) {
+        sv.setUint32Param(n.intValue());
+      } else {
+        sv.setStringParam(String.valueOf(v));
+      }
+      req.putSettings(k, sv.build());
+    });
+    dev.inferscope.triton.protocol.LogSettingsResponse r = unary(call, deadline, s -> s.logSettings(req.build()));
+    Map<String, Object> out = new LinkedHashMap<>();
+    r.getSettingsMap().forEach((k, v) -> out.put(k, switch (v.getParameterChoiceCase()) {
+      case BOOL_PARAM -> v.getBoolParam();
+      case UINT32_PARAM -> (long) v.getUint32Param();
+      default -> v.getStringParam();
+    }));
+    return out;
   }
 
   @Override

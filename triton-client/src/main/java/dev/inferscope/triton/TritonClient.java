@@ -159,11 +159,7 @@ public final class TritonClient implements AutoCloseable {
         .endpoint(endpoint)
         .server(transport.host(), transport.port())
         .gpuIds(gpuIds);
-    if (transport instanceof GrpcTransport) {
-      d.rpc(SERVICE, method);
-    } else {
-      d.http(httpMethod, ((HttpTransport) transport).url(path));
-    }
+    transport.describe(d, method, httpMethod, path);
     return d;
   }
 
@@ -324,10 +320,9 @@ public final class TritonClient implements AutoCloseable {
     Call call = telemetry.start(d);
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
     try {
-      if (transport instanceof GrpcTransport grpc) {
-        return new GenerateStream(grpc, call, request, dl);
-      }
-      return ((HttpTransport) transport).generate(call, request, dl);
+      // Resilience (bulkhead, circuit breaker, retries) covers opening: before the first response.
+      GenerateStream.Source source = resilience.execute(call, dl, (n, budget) -> transport.generate(call, request, budget));
+      return new GenerateStream(call, source);
     } catch (RuntimeException e) {
       InferenceException ie = InferenceException.from(e);
       call.end(ie);
@@ -344,73 +339,42 @@ public final class TritonClient implements AutoCloseable {
    */
   public <T> T rpc(String operation, String model, String method,
       Function<GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub, T> rpc) {
-    if (!(transport instanceof GrpcTransport grpc)) {
+    if (!"grpc".equals(transport.kind())) {
       throw new UnsupportedOperationException(method + " needs the gRPC transport");
     }
     CallDescriptor d = descriptor(operation, method, "POST", "", model).build();
     Call call = telemetry.start(d);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()),
-        (n, dl) -> grpc.raw(call, dl, rpc));
+        (n, dl) -> transport.rpc(call, dl, rpc));
   }
 
   /** The model's configuration (over HTTP, Triton's JSON is read into the same message). */
   public ModelConfig modelConfig(String model) {
-    if (transport instanceof HttpTransport h) {
-      return simple("model_config", "ModelConfig", HttpTransport.modelPath(model, null) + "/config", model, (c, dl) -> {
-        ModelConfig.Builder b = ModelConfig.newBuilder();
-        try {
-          com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields()
-              .merge(dev.inferscope.core.internal.Json.write(h.configJson(c, model, dl)), b);
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          throw InferenceException.of(dev.inferscope.core.ErrorType.PROTOCOL, "model config JSON does not match the protocol");
-        }
-        return b.build();
-      });
-    }
-    return rpc("model_config", model, "ModelConfig",
-        s -> s.modelConfig(ModelConfigRequest.newBuilder().setName(model).build())).getConfig();
+    return simple("model_config", "ModelConfig", HttpTransport.modelPath(model, null) + "/config", model,
+        (c, dl) -> transport.modelConfig(c, model, dl));
   }
 
   /** The model repository's index. */
   public List<RepositoryModel> repositoryIndex() {
-    if (transport instanceof HttpTransport h) {
-      return simple("repository_index", "RepositoryIndex", "/v2/repository/index", "", h::repositoryIndex);
-    }
-    RepositoryIndexResponse r = rpc("repository_index", "", "RepositoryIndex",
-        s -> s.repositoryIndex(RepositoryIndexRequest.getDefaultInstance()));
-    List<RepositoryModel> out = new ArrayList<>();
-    for (RepositoryIndexResponse.ModelIndex m : r.getModelsList()) {
-      out.add(new RepositoryModel(m.getName(), m.getVersion().isEmpty() ? null : m.getVersion(),
-          m.getState().isEmpty() ? null : m.getState(), m.getReason().isEmpty() ? null : m.getReason()));
-    }
-    return out;
+    return simple("repository_index", "RepositoryIndex", "/v2/repository/index", "", transport::repositoryIndex);
   }
 
   /** Loads (or reloads) a model. */
   public void loadModel(String model) {
-    if (transport instanceof HttpTransport h) {
-      simple("repository_model_load", "RepositoryModelLoad", "/v2/repository/models/" + model + "/load", model, (c, dl) -> {
-        h.repository(c, model, "load", dl);
-        return Boolean.TRUE;
-      });
-      return;
-    }
-    rpc("repository_model_load", model, "RepositoryModelLoad",
-        s -> s.repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(model).build()));
+    simple("repository_model_load", "RepositoryModelLoad", "/v2/repository/models/" + model + "/load", model,
+        (c, dl) -> {
+          transport.loadModel(c, model, dl);
+          return Boolean.TRUE;
+        });
   }
 
   /** Unloads a model. */
   public void unloadModel(String model) {
-    if (transport instanceof HttpTransport h) {
-      simple("repository_model_unload", "RepositoryModelUnload", "/v2/repository/models/" + model + "/unload", model,
-          (c, dl) -> {
-            h.repository(c, model, "unload", dl);
-            return Boolean.TRUE;
-          });
-      return;
-    }
-    rpc("repository_model_unload", model, "RepositoryModelUnload",
-        s -> s.repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(model).build()));
+    simple("repository_model_unload", "RepositoryModelUnload", "/v2/repository/models/" + model + "/unload", model,
+        (c, dl) -> {
+          transport.unloadModel(c, model, dl);
+          return Boolean.TRUE;
+        });
   }
 
   /**
@@ -418,63 +382,14 @@ public final class TritonClient implements AutoCloseable {
    * model; returns the settings in effect.
    */
   public Map<String, List<String>> traceSettings(@Nullable String model, Map<String, List<String>> update) {
-    if (transport instanceof HttpTransport h) {
-      String path = model == null ? "/v2/trace/setting" : HttpTransport.modelPath(model, null) + "/trace/setting";
-      return simple("trace_setting", "TraceSetting", path, model == null ? "" : model, (c, dl) -> {
-        Map<String, Object> body = new LinkedHashMap<>(update);
-        Map<String, Object> m = dev.inferscope.core.internal.Json.asObject(
-            h.exchange(c, path, update.isEmpty() ? null : body, dl), "trace settings");
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> {
-          List<String> values = new ArrayList<>();
-          if (v instanceof List<?> l) {
-            l.forEach(x -> values.add(String.valueOf(x)));
-          } else {
-            values.add(String.valueOf(v));
-          }
-          out.put(k, values);
-        });
-        return out;
-      });
-    }
-    dev.inferscope.triton.protocol.TraceSettingRequest.Builder req = dev.inferscope.triton.protocol.TraceSettingRequest
-        .newBuilder().setModelName(model == null ? "" : model);
-    update.forEach((k, v) -> req.putSettings(k,
-        dev.inferscope.triton.protocol.TraceSettingRequest.SettingValue.newBuilder().addAllValue(v).build()));
-    dev.inferscope.triton.protocol.TraceSettingResponse r =
-        rpc("trace_setting", model == null ? "" : model, "TraceSetting", s -> s.traceSetting(req.build()));
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    r.getSettingsMap().forEach((k, v) -> out.put(k, List.copyOf(v.getValueList())));
-    return out;
+    String path = model == null ? "/v2/trace/setting" : HttpTransport.modelPath(model, null) + "/trace/setting";
+    return simple("trace_setting", "TraceSetting", path, model == null ? "" : model,
+        (c, dl) -> transport.traceSettings(c, model, update, dl));
   }
 
   /** Reads (empty {@code update}) or updates the server's log settings; returns the settings in effect. */
   public Map<String, Object> logSettings(Map<String, Object> update) {
-    if (transport instanceof HttpTransport h) {
-      return simple("log_settings", "LogSettings", "/v2/logging", "", (c, dl) -> dev.inferscope.core.internal.Json
-          .asObject(h.exchange(c, "/v2/logging", update.isEmpty() ? null : update, dl), "log settings"));
-    }
-    dev.inferscope.triton.protocol.LogSettingsRequest.Builder req = dev.inferscope.triton.protocol.LogSettingsRequest.newBuilder();
-    update.forEach((k, v) -> {
-      dev.inferscope.triton.protocol.LogSettingsRequest.SettingValue.Builder sv =
-          dev.inferscope.triton.protocol.LogSettingsRequest.SettingValue.newBuilder();
-      if (v instanceof Boolean b) {
-        sv.setBoolParam(b);
-      } else if (v instanceof Number n) {
-        sv.setUint32Param(n.intValue());
-      } else {
-        sv.setStringParam(String.valueOf(v));
-      }
-      req.putSettings(k, sv.build());
-    });
-    dev.inferscope.triton.protocol.LogSettingsResponse r = rpc("log_settings", "", "LogSettings", s -> s.logSettings(req.build()));
-    Map<String, Object> out = new LinkedHashMap<>();
-    r.getSettingsMap().forEach((k, v) -> out.put(k, switch (v.getParameterChoiceCase()) {
-      case BOOL_PARAM -> v.getBoolParam();
-      case UINT32_PARAM -> (long) v.getUint32Param();
-      default -> v.getStringParam();
-    }));
-    return out;
+    return simple("log_settings", "LogSettings", "/v2/logging", "", (c, dl) -> transport.logSettings(c, update, dl));
   }
 
   /** The statistics poller, or {@code null} when polling is off. */
@@ -685,9 +600,8 @@ public final class TritonClient implements AutoCloseable {
       if (target != null) {
         t = grpcTransport(target);
       } else {
-        HttpClient client = httpClient != null ? httpClient
-            : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        t = new HttpTransport(Objects.requireNonNull(url), client, headers, maxInboundMessageSize, binary,
+        // a caller's HttpClient is used as given and never closed; without one the layer builds its own
+        t = new HttpTransport(Objects.requireNonNull(url), httpClient, headers, maxInboundMessageSize, binary,
             timeoutParameter, gzip);
       }
       return new TritonClient(this, t);

@@ -40,7 +40,7 @@ class HttpTransportDecodeFuzzTest {
     Call call = TELEMETRY.start(CallDescriptor.builder(InferenceSystem.TRITON, "infer", "fuzz").build());
     InferResult result;
     try {
-      result = HttpTransport.decode(call, body, header);
+      result = KserveHttpCodec.decodeInfer(body, header);
     } catch (InferenceException e) {
       assertThat(e.errorType()).as("error type of: %s", e.getMessage()).isEqualTo(ErrorType.PROTOCOL);
       return;
@@ -68,7 +68,7 @@ class HttpTransportDecodeFuzzTest {
   private static InferResult decode(String json, String header) {
     Call call = TELEMETRY.start(CallDescriptor.builder(InferenceSystem.TRITON, "infer", "fuzz").build());
     try {
-      return HttpTransport.decode(call, json.getBytes(StandardCharsets.UTF_8), header);
+      return KserveHttpCodec.decodeInfer(json.getBytes(StandardCharsets.UTF_8), header);
     } finally {
       call.end();
     }
@@ -105,7 +105,7 @@ class HttpTransportDecodeFuzzTest {
         + "\"parameters\":{\"binary_data_size\":9223372036854775807}}]}").getBytes(StandardCharsets.UTF_8);
     byte[] body = Arrays.copyOf(json, json.length + 4);
     Call call = TELEMETRY.start(CallDescriptor.builder(InferenceSystem.TRITON, "infer", "fuzz").build());
-    assertThatThrownBy(() -> HttpTransport.decode(call, body, Integer.toString(json.length)))
+    assertThatThrownBy(() -> KserveHttpCodec.decodeInfer(body, Integer.toString(json.length)))
         .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.errorType()).isEqualTo(ErrorType.PROTOCOL));
     call.end();
   }

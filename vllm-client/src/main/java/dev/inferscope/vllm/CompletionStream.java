@@ -42,7 +42,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private final Map<Integer, StringBuilder> texts = new LinkedHashMap<>();
   private final Map<Integer, String> finishReasons = new LinkedHashMap<>();
   private @Nullable StreamChunk next;
-  private boolean done;
+  private volatile boolean done;
   private @Nullable String id;
   private @Nullable String model;
   private Usage usage = Usage.UNKNOWN;
@@ -50,7 +50,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private volatile boolean cancelled;
   private @Nullable ScheduledFuture<?> timer;
   private volatile long lastActivityNanos = System.nanoTime();
-  private @Nullable InferenceException failure;
+  private volatile @Nullable InferenceException failure;
   private final LongSupplier roundTripNanos;
 
   CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
@@ -101,8 +101,9 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
       return true;
     }
     if (done) {
-      if (failure != null) {
-        throw failure;
+      InferenceException f = failure;
+      if (f != null) {
+        throw f;
       }
       return false;
     }
@@ -154,13 +155,18 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
         StreamChunk chunk;
         try {
           chunk = OpenAiCodec.decodeChunk(data, chat, before);
+          if (carriesOutput(chunk)) {
+            call.onChunk(arrival);
+          }
+          accept(chunk, data);
         } catch (InferenceException bad) {
           throw fail(bad.withChunksReceived(before));
+        } catch (RuntimeException bad) {
+          // anything else thrown while reading a chunk (its server timing included) ends the call with
+          // the error the caller gets, once
+          throw fail(InferenceException.builder(ErrorType.PROTOCOL, "could not read a stream chunk")
+              .cause(bad).chunksReceived(before).retryable(false).build());
         }
-        if (carriesOutput(chunk)) {
-          call.onChunk(arrival);
-        }
-        accept(chunk, data);
         return chunk;
       }
     } catch (InferenceException ex) {
@@ -266,24 +272,47 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   }
 
   private InferenceException fail(InferenceException e) {
+    synchronized (this) {
+      InferenceException first = failure;
+      if (first != null) {
+        return first; // cancelled (or failed) already: the reader gets what the call ended with
+      }
+      failure = e;
+    }
     stopTimer();
     record();
     closeQuietly();
-    failure = e;
     call.end(e);
     return e;
   }
 
-  /** Cancels the stream: closes the connection and ends the call as cancelled. Idempotent. */
+  /**
+   * Cancels the stream: closes the connection and ends the call as cancelled. Idempotent. A reader (on
+   * any thread) then gets {@link ErrorType#CANCELLED} from {@link #hasNext()}, so a cancelled stream is
+   * never mistaken for a complete one.
+   */
   public void cancel() {
-    if (done) {
-      return;
+    abort(InferenceException.builder(ErrorType.CANCELLED, "stream cancelled").retryable(false).build());
+  }
+
+  /** Ends the stream with {@code why} (CANCELLED is recorded as a cancellation), closing the connection. */
+  void abort(InferenceException why) {
+    synchronized (this) {
+      if (done || failure != null) {
+        return;
+      }
+      cancelled = true;
+      failure = why.withChunksReceived(call.chunks());
     }
-    cancelled = true;
     stopTimer();
     closeQuietly();
     record();
-    call.cancel();
+    InferenceException f = failure;
+    if (why.errorType() == ErrorType.CANCELLED) {
+      call.cancel();
+    } else {
+      call.end(f == null ? why : f);
+    }
   }
 
   /** Cancels the stream if it has not ended. */

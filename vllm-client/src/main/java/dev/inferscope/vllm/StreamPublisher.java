@@ -81,8 +81,8 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
       CompletionStream s;
       try {
         s = opener.get();
-      } catch (InferenceException e) {
-        subscriber.onError(e);
+      } catch (RuntimeException e) {
+        signalError(InferenceException.from(e));
         return;
       }
       synchronized (this) {
@@ -105,10 +105,27 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
             demand--;
           }
           if (!s.hasNext()) {
-            subscriber.onComplete();
+            try {
+              subscriber.onComplete();
+            } catch (RuntimeException ignored) {
+              // the stream has ended; a subscriber that throws here breaks rule 2.13 and has nothing left to get
+            }
             return;
           }
-          subscriber.onNext(s.next());
+          StreamChunk chunk = s.next();
+          try {
+            subscriber.onNext(chunk);
+          } catch (RuntimeException e) {
+            // Rule 2.13: a subscriber that throws from onNext has broken the contract; the subscription is
+            // cancelled (connection closed, call ended as cancelled by the client) and it is told once.
+            synchronized (this) {
+              cancelled = true;
+            }
+            s.abort(InferenceException.builder(dev.inferscope.core.ErrorType.CANCELLED,
+                "the subscriber threw " + e.getClass().getSimpleName() + " from onNext").cause(e).build());
+            signalError(e);
+            return;
+          }
         }
       } catch (InferenceException e) {
         synchronized (this) {
@@ -116,10 +133,21 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
             return;
           }
         }
-        subscriber.onError(e);
+        signalError(e);
+      } catch (RuntimeException e) { // not from the stream's own reading, which throws InferenceException
+        s.cancel();
+        signalError(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         s.cancel();
+      }
+    }
+
+    private void signalError(Throwable e) {
+      try {
+        subscriber.onError(e);
+      } catch (RuntimeException ignored) {
+        // rule 2.13 again: nothing more can be signalled
       }
     }
   }

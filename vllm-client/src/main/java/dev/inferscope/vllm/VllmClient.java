@@ -12,7 +12,8 @@ import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.core.ServerTimingSource;
 import dev.inferscope.core.internal.Json;
 import dev.inferscope.core.internal.RoundTripBaseline;
-import dev.inferscope.core.internal.WindowedBodySubscriber;
+import dev.inferscope.core.internal.Settings;
+import dev.inferscope.core.internal.http.HttpLayer;
 import dev.inferscope.vllm.internal.OpenAiCodec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,14 +78,12 @@ public final class VllmClient implements AutoCloseable {
   private final List<String> gpuIds;
   private final InferenceSystem system;
   private final boolean includeUsage;
-  private final HttpClient http;
-  private final boolean ownsHttp;
+  private final HttpLayer http;
   private final ScheduledExecutorService watchdog;
   private final Executor publisherExecutor;
   private final @Nullable VllmServerMetrics serverMetrics;
   private final String host;
   private final int port;
-  private final int maxResponseBytes;
   private final @Nullable RoundTripBaseline roundTrip;
 
   private VllmClient(Builder b) {
@@ -92,7 +91,6 @@ public final class VllmClient implements AutoCloseable {
     this.apiKey = b.apiKey;
     this.defaultDeadline = b.defaultDeadline;
     this.idleTimeout = b.idleTimeout;
-    this.maxResponseBytes = b.maxResponseBytes;
     this.telemetry = b.telemetry;
     this.resilience = b.resilience;
     this.headers = Map.copyOf(b.headers);
@@ -103,24 +101,6 @@ public final class VllmClient implements AutoCloseable {
     if (telemetry.meterRegistry() != null) {
       resilience.bindTo(telemetry.meterRegistry());
     }
-    if (b.httpClient != null) {
-      this.http = b.httpClient;
-      this.ownsHttp = false;
-    } else {
-      // Response bytes are handed on by the client's selector thread itself instead of a pool thread:
-      // the body handlers used here (byte array, input stream) never block, and one thread hop less is
-      // ~1 ms less on a measured time to first token on a busy 2-core machine. sendAsync still completes
-      // callers' dependent stages off the selector thread (the JDK moves them to its async pool).
-      HttpClient.Builder hb = HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(b.connectTimeout)
-          .executor(Runnable::run);
-      if (b.sslContext != null) {
-        hb.sslContext(b.sslContext);
-      }
-      this.http = hb.build();
-      this.ownsHttp = true;
-    }
     AtomicInteger n = new AtomicInteger();
     ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "inferscope-vllm-watchdog-" + n.incrementAndGet());
@@ -129,6 +109,19 @@ public final class VllmClient implements AutoCloseable {
     });
     timers.setRemoveOnCancelPolicy(true); // a stream that ends cancels its timer: drop it at once
     this.watchdog = timers;
+    Map<String, String> fixed = new LinkedHashMap<>(headers);
+    if (apiKey != null) {
+      fixed.put("Authorization", "Bearer " + apiKey);
+    }
+    this.http = HttpLayer.builder(baseUri, "the server")
+        .httpClient(b.httpClient)
+        .connectTimeout(b.connectTimeout)
+        .sslContext(b.sslContext)
+        .directExecutor(true)
+        .headers(fixed)
+        .maxResponseBytes(b.maxResponseBytes)
+        .timers(watchdog)
+        .build();
     this.publisherExecutor = b.executor != null ? b.executor : r -> {
       Thread t = new Thread(r, "inferscope-vllm-stream");
       t.setDaemon(true);
@@ -139,7 +132,7 @@ public final class VllmClient implements AutoCloseable {
     this.roundTrip = b.probeInterval.isZero() ? null
         : RoundTripBaseline.probing(watchdog, b.probeInterval.toNanos(), this::probe);
     this.serverMetrics = b.metricsInterval == null ? null
-        : new VllmServerMetrics(resolve("/metrics"), b.metricsInterval, telemetry, system, endpoint, headers(null),
+        : new VllmServerMetrics(http.uri("/metrics"), b.metricsInterval, telemetry, system, endpoint, fixed,
             b.metricsModel);
   }
 
@@ -191,15 +184,7 @@ public final class VllmClient implements AutoCloseable {
     }
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
     return call.executeAsync(resilience, dl, (attempt, budget) ->
-        http.sendAsync(post("/v1/chat/completions", body, budget, call),
-                HttpResponse.BodyHandlers.ofByteArray())
-            .handle((resp, t) -> {
-              if (t != null) {
-                throw transportError(t);
-              }
-              return decode(call, resp.statusCode(), resp.body(),
-                  resp.headers().firstValue("Retry-After").orElse(null), true);
-            }));
+        http.sendAsync(post("/v1/chat/completions", body, budget, call), budget, r -> decode(call, r, true)));
   }
 
   /** A streamed chat completion. Close or cancel the stream if you stop reading early. */
@@ -243,11 +228,7 @@ public final class VllmClient implements AutoCloseable {
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       byte[] body = encode(call, () -> Json.write(Map.of("model", model, "input", inputs))
           .getBytes(StandardCharsets.UTF_8));
-      HttpResponse<byte[]> resp = send(post("/v1/embeddings", body, dl, call), dl);
-      call.httpStatusCode(resp.statusCode());
-      if (resp.statusCode() != 200) {
-        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
-      }
+      HttpLayer.Response resp = ok(call, http.send(post("/v1/embeddings", body, dl, call), dl));
       long t0 = telemetry.clock().nanoTime();
       Map<String, Object> m = Json.parseObject(resp.body(), "embeddings response");
       List<float[]> vectors = new ArrayList<>();
@@ -332,12 +313,12 @@ public final class VllmClient implements AutoCloseable {
 
   /** One {@code GET /health}, timed from send to the end of the response; no telemetry. */
   private void probe(java.util.function.LongConsumer done) {
-    HttpRequest.Builder rb = HttpRequest.newBuilder(resolve("/health")).GET().timeout(Duration.ofSeconds(2));
-    headers(null).forEach(rb::header);
-    rb.setHeader("User-Agent", "inferscope-probe/" + dev.inferscope.core.Version.VERSION);
+    Deadline dl = Deadline.after(Duration.ofSeconds(2));
+    HttpRequest rq = http.request("/health", null, dl).GET()
+        .setHeader("User-Agent", "inferscope-probe/" + dev.inferscope.core.Version.VERSION).build();
     long t0 = System.nanoTime();
-    http.sendAsync(rb.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((r, t) ->
-        done.accept(t == null && r.statusCode() < 500 ? System.nanoTime() - t0 : -1));
+    http.sendAsync(rq, dl).whenComplete((r, t) ->
+        done.accept(t == null && r.status() < 500 ? System.nanoTime() - t0 : -1));
   }
 
   /** The measured network round trip to the server in nanoseconds, or -1 when unknown or off. */
@@ -353,14 +334,8 @@ public final class VllmClient implements AutoCloseable {
     if (serverMetrics != null) {
       serverMetrics.close();
     }
+    http.close(); // the layer closes the HTTP client only if it built it; never a caller's
     watchdog.shutdownNow();
-    if (ownsHttp && http instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception ignored) {
-        // best effort
-      }
-    }
   }
 
   @Override
@@ -425,17 +400,22 @@ public final class VllmClient implements AutoCloseable {
       throw InferenceException.from(e);
     }
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpResponse<byte[]> resp = send(post(path, body, dl, call), dl);
-      return decode(call, resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null), chat);
+      return decode(call, http.send(post(path, body, dl, call), dl), chat);
     });
   }
 
-  private Completion decode(Call call, int status, byte[] body, @Nullable String retryAfter, boolean chat) {
-    call.httpStatusCode(status);
-    call.responseBytes(body.length);
-    if (status != 200) {
-      throw OpenAiCodec.httpError(status, body, retryAfter);
+  /** The response, when its status is 200 (recorded on the call); otherwise the classified error. */
+  private HttpLayer.Response ok(Call call, HttpLayer.Response r) {
+    call.httpStatusCode(r.status());
+    if (r.status() != 200) {
+      throw http.error(r);
     }
+    return r;
+  }
+
+  private Completion decode(Call call, HttpLayer.Response r, boolean chat) {
+    byte[] body = ok(call, r).body();
+    call.responseBytes(body.length);
     long t0 = telemetry.clock().nanoTime();
     Completion c = OpenAiCodec.decodeCompletion(body, chat);
     OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
@@ -474,27 +454,20 @@ public final class VllmClient implements AutoCloseable {
       throw InferenceException.from(e);
     }
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
-    HttpResponse<InputStream> resp;
+    HttpLayer.Stream resp = null;
     try {
       // Retries only here: before the first byte of the response body.
-      resp = resilience.execute(call, dl, (n, budget) -> {
-        HttpResponse<InputStream> r = sendStreaming(post(path, body, budget, call));
-        call.httpStatusCode(r.statusCode());
-        if (r.statusCode() != 200) {
-          byte[] err;
-          try (InputStream in = r.body()) {
-            err = in.readNBytes(64 * 1024);
-          }
-          throw OpenAiCodec.httpError(r.statusCode(), err, r.headers().firstValue("Retry-After").orElse(null));
-        }
-        return r;
-      });
-    } catch (InferenceException e) {
-      call.end(e);
-      throw e;
+      resp = resilience.execute(call, dl, (n, budget) -> http.openStream(post(path, body, budget, call), budget, call));
+      return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog,
+          (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos);
+    } catch (RuntimeException e) {
+      InferenceException ie = InferenceException.from(e);
+      if (resp != null) {
+        resp.close();
+      }
+      call.end(ie);
+      throw ie;
     }
-    return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog,
-        Math.min(MAX_EVENT_BYTES, maxResponseBytes), this::roundTripNanos);
   }
 
   private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder) {
@@ -506,18 +479,14 @@ public final class VllmClient implements AutoCloseable {
         .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("GET", baseUri + path).build();
     Call call = telemetry.start(d);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path)).GET();
-      applyHeaders(rb, dl, call);
-      HttpResponse<byte[]> resp = send(rb.build(), dl);
-      call.httpStatusCode(resp.statusCode());
-      if (healthCheck && resp.statusCode() != 200) {
+      HttpLayer.Response resp = http.send(request(path, dl, call).GET().build(), dl);
+      if (healthCheck && resp.status() != 200) {
+        call.httpStatusCode(resp.status());
         @SuppressWarnings("unchecked")
         T unhealthy = (T) Boolean.FALSE;
         return unhealthy;
       }
-      if (resp.statusCode() != 200) {
-        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
-      }
+      ok(call, resp);
       call.responseBytes(resp.body().length);
       return decoder.decode(resp.body());
     });
@@ -529,147 +498,23 @@ public final class VllmClient implements AutoCloseable {
     Call call = telemetry.start(d);
     call.requestBytes(body.length);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpResponse<byte[]> resp = send(post(path, body, dl, call), dl);
-      call.httpStatusCode(resp.statusCode());
-      if (resp.statusCode() != 200) {
-        throw OpenAiCodec.httpError(resp.statusCode(), resp.body(), resp.headers().firstValue("Retry-After").orElse(null));
-      }
+      HttpLayer.Response resp = ok(call, http.send(post(path, body, dl, call), dl));
       call.responseBytes(resp.body().length);
       return decoder.decode(resp.body());
     });
   }
 
-  private URI resolve(String path) {
-    String base = baseUri.toString();
-    if (base.endsWith("/")) {
-      base = base.substring(0, base.length() - 1);
+  private HttpRequest.Builder request(String path, @Nullable Deadline deadline, Call call) {
+    HttpRequest.Builder rb = http.request(path, call, deadline);
+    if (call.descriptor().requestId() != null) {
+      rb.setHeader("X-Request-Id", call.descriptor().requestId());
     }
-    return URI.create(base + path);
+    return rb;
   }
 
   private HttpRequest post(String path, byte[] body, @Nullable Deadline deadline, Call call) {
-    HttpRequest.Builder rb = HttpRequest.newBuilder(resolve(path))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .header("Content-Type", "application/json");
-    applyHeaders(rb, deadline, call);
-    return rb.build();
-  }
-
-  private void applyHeaders(HttpRequest.Builder rb, @Nullable Deadline deadline, Call call) {
-    headers(call.descriptor().requestId()).forEach(rb::header);
-    call.inject(rb, (b, k, v) -> {
-      if (b != null) {
-        b.setHeader(k, v);
-      }
-    });
-    if (deadline != null) {
-      rb.timeout(deadline.toHttpTimeout());
-    }
-  }
-
-  private Map<String, String> headers(@Nullable String requestId) {
-    Map<String, String> h = new LinkedHashMap<>(headers);
-    if (apiKey != null) {
-      h.put("Authorization", "Bearer " + apiKey);
-    }
-    if (requestId != null) {
-      h.put("X-Request-Id", requestId);
-    }
-    return h;
-  }
-
-  /**
-   * Sends and reads the whole body, at most {@code maxResponseBytes}. The HTTP client's own timeout ends
-   * when the response headers arrive, so a body that trickles in is bounded here: at the deadline the
-   * body stream is closed and the call fails with DEADLINE_EXCEEDED.
-   */
-  private HttpResponse<byte[]> send(HttpRequest request, @Nullable Deadline deadline) throws InterruptedException {
-    HttpResponse<InputStream> r;
-    try {
-      r = http.send(request, WindowedBodySubscriber.handler());
-    } catch (IOException e) {
-      throw transportError(e);
-    }
-    InputStream in = r.body();
-    AtomicBoolean expired = new AtomicBoolean();
-    ScheduledFuture<?> guard = deadline == null ? null : watchdog.schedule(() -> {
-      expired.set(true);
-      try {
-        in.close();
-      } catch (IOException ignored) {
-        // closing is all that matters
-      }
-    }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
-    try (in) {
-      byte[] body = in.readNBytes(maxResponseBytes + 1);
-      if (expired.get()) {
-        throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while reading the response body");
-      }
-      if (body.length > maxResponseBytes) {
-        throw InferenceException.builder(ErrorType.PROTOCOL, "response larger than " + maxResponseBytes + " bytes")
-            .retryable(false).build();
-      }
-      return new BytesResponse(r, body);
-    } catch (IOException e) {
-      if (expired.get()) {
-        throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while reading the response body");
-      }
-      throw transportError(e);
-    } finally {
-      if (guard != null) {
-        guard.cancel(false);
-      }
-    }
-  }
-
-  private HttpResponse<InputStream> sendStreaming(HttpRequest request) throws InterruptedException {
-    try {
-      return http.send(request, WindowedBodySubscriber.handler());
-    } catch (IOException e) {
-      throw transportError(e);
-    }
-  }
-
-  private static InferenceException transportError(Throwable t) {
-    return dev.inferscope.core.internal.TransportErrors.http(t, "the server");
-  }
-
-  /** A byte-array response built from a streamed one (so the size cap applies). */
-  private record BytesResponse(HttpResponse<InputStream> r, byte[] body) implements HttpResponse<byte[]> {
-    @Override
-    public int statusCode() {
-      return r.statusCode();
-    }
-
-    @Override
-    public HttpRequest request() {
-      return r.request();
-    }
-
-    @Override
-    public java.util.Optional<HttpResponse<byte[]>> previousResponse() {
-      return java.util.Optional.empty();
-    }
-
-    @Override
-    public java.net.http.HttpHeaders headers() {
-      return r.headers();
-    }
-
-    @Override
-    public URI uri() {
-      return r.uri();
-    }
-
-    @Override
-    public HttpClient.Version version() {
-      return r.version();
-    }
-
-    @Override
-    public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
-      return r.sslSession();
-    }
+    return request(path, deadline, call).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .header("Content-Type", "application/json").build();
   }
 
   /** Builds a {@link VllmClient}. */
@@ -695,10 +540,7 @@ public final class VllmClient implements AutoCloseable {
     private String metricsModel = "default";
 
     private Builder(URI baseUri) {
-      this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
-      if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())) {
-        throw new IllegalArgumentException("base URI must be http or https");
-      }
+      this.baseUri = Settings.httpUri("baseUri", baseUri);
     }
 
     /** The API key, sent as {@code Authorization: Bearer}; never logged or shown. */
@@ -707,27 +549,34 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
-    /** The deadline of calls made without one (default 60 s; {@code null} for none). */
+    /**
+     * The deadline of calls made without one (default 60 s; {@code null} for none).
+     *
+     * @throws IllegalArgumentException when not positive or longer than 100 days
+     */
     public Builder defaultDeadline(@Nullable Duration deadline) {
-      this.defaultDeadline = deadline;
+      this.defaultDeadline = deadline == null ? null : Settings.positive("defaultDeadline", deadline);
       return this;
     }
 
-    /** The longest wait for the next chunk of a stream (default 30 s). */
+    /**
+     * The longest wait for the next chunk of a stream (default 30 s).
+     *
+     * @throws IllegalArgumentException when not positive or longer than 100 days
+     */
     public Builder idleTimeout(Duration idleTimeout) {
-      this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+      this.idleTimeout = Settings.positive("idleTimeout", idleTimeout);
       return this;
     }
 
     /**
      * The largest response body (and streamed event) accepted, default 64 MiB; a larger one fails the
-     * call with PROTOCOL, without retrying.
+     * call with PROTOCOL, without retrying. Applied after decompression, on every call path.
+     *
+     * @throws IllegalArgumentException when not positive
      */
     public Builder maxResponseBytes(int bytes) {
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("maxResponseBytes must be positive");
-      }
-      this.maxResponseBytes = bytes;
+      this.maxResponseBytes = (int) Settings.positive("maxResponseBytes", bytes);
       return this;
     }
 
@@ -743,7 +592,7 @@ public final class VllmClient implements AutoCloseable {
 
     /** How long opening a connection may take (default 10 s); ignored with {@link #httpClient(HttpClient)}. */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+      this.connectTimeout = Settings.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -759,9 +608,13 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
-    /** An extra header on every request (values are never logged or shown). */
+    /**
+     * An extra header on every request (values are never logged or shown).
+     *
+     * @throws IllegalArgumentException for a name that is not an HTTP token or a value with a line break
+     */
     public Builder header(String name, String value) {
-      headers.put(name, value);
+      headers.put(Settings.headerName("header", name), Settings.headerValue("header", name, value));
       return this;
     }
 
@@ -830,7 +683,7 @@ public final class VllmClient implements AutoCloseable {
 
     /** Scrape the server's {@code /metrics} at this interval (off by default). */
     public Builder scrapeMetrics(@Nullable Duration interval) {
-      this.metricsInterval = interval;
+      this.metricsInterval = interval == null ? null : Settings.positive("scrapeMetrics interval", interval);
       return this;
     }
 

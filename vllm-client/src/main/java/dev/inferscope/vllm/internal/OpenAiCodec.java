@@ -266,79 +266,13 @@ public final class OpenAiCodec {
     }
     Map<String, Object> e = err instanceof Map<?, ?> ? Json.asObject(err, "error") : m;
     Object code = e.get("code");
-    ErrorType type = code instanceof Number n ? forStatus(n.intValue()) : ErrorType.INTERNAL;
+    ErrorType type = code instanceof Number n ? dev.inferscope.core.internal.http.HttpErrors.forStatus(n.intValue()) : ErrorType.INTERNAL;
     throw InferenceException.builder(type, chunksBefore > 0 ? "server sent an error mid-stream" : "server sent an error")
         .serverCode(code == null ? null : String.valueOf(code))
         .serverMessage(err instanceof String s ? s : Json.string(e, "message"))
         .chunksReceived(chunksBefore)
         .retryable(false)
         .build();
-  }
-
-  /** An HTTP error response as an exception, from either error shape (or a plain-text body). */
-  public static InferenceException httpError(int status, byte[] body, @Nullable String retryAfter) {
-    String message = null;
-    String code = Integer.toString(status);
-    try {
-      Map<String, Object> m = Json.parseObject(body, "error body");
-      Object err = m.get("error");
-      if (err instanceof Map<?, ?>) {
-        Map<String, Object> e = Json.asObject(err, "error");
-        message = stringOf(e.get("message"));
-      } else if (err instanceof String s) {
-        message = s;
-      } else if ("error".equals(m.get("object"))) {
-        message = stringOf(m.get("message"));
-      }
-    } catch (InferenceException e) {
-      message = body.length == 0 ? null : new String(body, 0, Math.min(body.length, 1024), StandardCharsets.UTF_8);
-    }
-    return InferenceException.builder(forStatus(status), "HTTP " + status + " from the server")
-        .serverCode(code)
-        .serverMessage(message)
-        .retryAfter(parseRetryAfter(retryAfter))
-        .build();
-  }
-
-  private static @Nullable String stringOf(@Nullable Object o) {
-    return o == null ? null : String.valueOf(o);
-  }
-
-  /** Maps an HTTP status to an error type. */
-  public static ErrorType forStatus(int status) {
-    return switch (status) {
-      case 400, 413, 422 -> ErrorType.INVALID_ARGUMENT;
-      case 401, 403 -> ErrorType.UNAUTHENTICATED;
-      case 404 -> ErrorType.NOT_FOUND;
-      case 408, 504 -> ErrorType.DEADLINE_EXCEEDED;
-      case 429 -> ErrorType.RESOURCE_EXHAUSTED;
-      case 499 -> ErrorType.CANCELLED;
-      case 502, 503 -> ErrorType.UNAVAILABLE;
-      default -> status >= 500 ? ErrorType.INTERNAL : ErrorType.UNKNOWN;
-    };
-  }
-
-  /** The longest Retry-After taken from a server, in either form. */
-  private static final Duration MAX_RETRY_AFTER = Duration.ofHours(1);
-
-  /** Parses a Retry-After header: delta seconds or an HTTP date, at most an hour. */
-  public static @Nullable Duration parseRetryAfter(@Nullable String value) {
-    if (value == null || value.isBlank()) {
-      return null;
-    }
-    String v = value.trim();
-    try {
-      long s = Long.parseLong(v);
-      return s < 0 ? null : Duration.ofSeconds(Math.min(s, MAX_RETRY_AFTER.toSeconds()));
-    } catch (NumberFormatException e) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-        Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
-        return d.isNegative() ? Duration.ZERO : d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
-      } catch (DateTimeParseException e2) {
-        return null;
-      }
-    }
   }
 
   /** Decodes {@code /v1/models}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.internal.http.HttpErrors;
 import dev.inferscope.vllm.Choice;
 import dev.inferscope.vllm.Completion;
 import dev.inferscope.vllm.ModelInfo;
@@ -63,8 +64,8 @@ class OpenAiCodecFuzzTest {
         String retryAfter = lf < 0 ? null : new String(body, 0, lf, StandardCharsets.UTF_8);
         byte[] errorBody = lf < 0 ? body : Arrays.copyOfRange(body, lf + 1, body.length);
         int status = STATUSES[high];
-        InferenceException e = OpenAiCodec.httpError(status, errorBody, retryAfter);
-        assertThat(e.errorType()).isEqualTo(OpenAiCodec.forStatus(status));
+        InferenceException e = HttpErrors.fromResponse("the server", status, errorBody, retryAfter, HttpErrors.NONE);
+        assertThat(e.errorType()).isEqualTo(HttpErrors.forStatus(status));
         assertThat(e.serverCode()).isEqualTo(Integer.toString(status));
         checkRetryAfter(e.retryAfter());
       }
@@ -73,7 +74,7 @@ class OpenAiCodecFuzzTest {
         assertThat(t.queueNanos()).isGreaterThanOrEqualTo(-1);
         assertThat(t.computeNanos()).isGreaterThanOrEqualTo(-1);
       }
-      default -> checkRetryAfter(OpenAiCodec.parseRetryAfter(new String(body, StandardCharsets.UTF_8)));
+      default -> checkRetryAfter(HttpErrors.retryAfter(new String(body, StandardCharsets.UTF_8)));
     }
   }
 
@@ -115,10 +116,10 @@ class OpenAiCodecFuzzTest {
    */
   @Test
   void aRetryAfterDateFarAheadIsCappedLikeDeltaSeconds() {
-    assertThat(OpenAiCodec.parseRetryAfter("Sun, 06 Nov 3988 08:48:37 GMT")).isEqualTo(MAX_RETRY_AFTER);
-    assertThat(OpenAiCodec.parseRetryAfter("86400")).isEqualTo(MAX_RETRY_AFTER);
-    assertThat(OpenAiCodec.parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT")).isEqualTo(Duration.ZERO);
-    assertThat(OpenAiCodec.httpError(503, new byte[0], "Sun, 06 Nov 3988 08:48:37 GMT").retryAfter())
+    assertThat(HttpErrors.retryAfter("Sun, 06 Nov 3988 08:48:37 GMT")).isEqualTo(MAX_RETRY_AFTER);
+    assertThat(HttpErrors.retryAfter("86400")).isEqualTo(MAX_RETRY_AFTER);
+    assertThat(HttpErrors.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT")).isEqualTo(Duration.ZERO);
+    assertThat(HttpErrors.fromResponse("the server", 503, new byte[0], "Sun, 06 Nov 3988 08:48:37 GMT", HttpErrors.NONE).retryAfter())
         .isEqualTo(MAX_RETRY_AFTER);
   }
 }
