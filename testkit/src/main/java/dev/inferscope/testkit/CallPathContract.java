@@ -40,6 +40,9 @@ public abstract class CallPathContract {
   /** The most a deadline-bound failure may take beyond {@link #DEADLINE} on a loaded 2-core machine. */
   private static final Duration SLACK = Duration.ofMillis(1500);
 
+  /** How long past the deadline a call is declared hung and abandoned (its server is then closed). */
+  private static final Duration HUNG = Duration.ofSeconds(10);
+
   /** One way of calling a client. */
   public interface CallPath {
     String name();
@@ -196,11 +199,20 @@ public abstract class CallPathContract {
       long t0 = System.nanoTime();
       Object result;
       Throwable thrown = null;
+      java.util.concurrent.FutureTask<Object> task = new java.util.concurrent.FutureTask<>(
+          () -> p.call(server.httpUri(), ends::add));
+      Thread caller = new Thread(task, "call-path-contract");
+      caller.setDaemon(true);
+      caller.start();
       try {
-        result = p.call(server.httpUri(), ends::add);
-      } catch (Throwable e) {
+        result = task.get(DEADLINE.plus(HUNG).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException hung) {
+        caller.interrupt();
+        throw new AssertionError(t.name() + " on " + p.name() + ": still waiting " + DEADLINE.plus(HUNG).toMillis()
+            + " ms after a " + DEADLINE.toMillis() + " ms deadline (hung)");
+      } catch (java.util.concurrent.ExecutionException e) {
         result = null;
-        thrown = e;
+        thrown = e.getCause();
       }
       long tookMillis = (System.nanoTime() - t0) / 1_000_000;
       String where = t.name() + " on " + p.name();

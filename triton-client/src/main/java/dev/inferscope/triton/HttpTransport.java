@@ -23,8 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
 import org.jspecify.annotations.Nullable;
@@ -313,8 +311,7 @@ final class HttpTransport implements Transport {
     HttpRequest rq = http.request(path, call, deadline).header("Content-Type", "application/json")
         .header("Accept", request.stream() ? "text/event-stream" : "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build();
-    HttpLayer.Stream s = http.openStream(rq, deadline, call);
-    return new HttpGenerateSource(s, request.stream(), deadline);
+    return new HttpGenerateSource(http.openStream(rq, deadline, call, true), request.stream());
   }
 
   /** Reads generate responses from the body as the stream asks; the deadline closes the body. */
@@ -322,20 +319,15 @@ final class HttpTransport implements Transport {
     private final HttpLayer.Stream stream;
     private final boolean sse;
     private final @Nullable SseReader reader;
-    private final @Nullable ScheduledFuture<?> timer;
-    private volatile boolean expired;
     private volatile boolean cancelled;
     private boolean bodyRead;
 
-    HttpGenerateSource(HttpLayer.Stream stream, boolean sse, @Nullable Deadline deadline) {
+    /** {@code stream} was opened with its body within the deadline: the deadline closes it. */
+    HttpGenerateSource(HttpLayer.Stream stream, boolean sse) {
       this.stream = stream;
       this.sse = sse;
       int cap = (int) Math.min(http.maxResponseBytes(), Integer.MAX_VALUE - 8L);
       this.reader = sse ? new SseReader(stream.body(), cap) : null;
-      this.timer = deadline == null ? null : http.timers().schedule(() -> {
-        expired = true;
-        stream.close();
-      }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -376,7 +368,7 @@ final class HttpTransport implements Transport {
       if (cancelled) {
         throw InferenceException.of(ErrorType.CANCELLED, "stream cancelled");
       }
-      if (expired) {
+      if (stream.expired()) {
         throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while streaming");
       }
     }
@@ -389,10 +381,7 @@ final class HttpTransport implements Transport {
 
     @Override
     public void finished() {
-      if (timer != null) {
-        timer.cancel(false);
-      }
-      stream.close();
+      stream.close(); // also cancels the deadline timer
     }
   }
 

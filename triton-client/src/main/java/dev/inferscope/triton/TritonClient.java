@@ -143,7 +143,7 @@ public final class TritonClient implements AutoCloseable {
 
   /** A builder for an HTTP client of {@code url} (e.g. {@code http://triton:8000}). */
   public static Builder http(URI url) {
-    return new Builder(null, Objects.requireNonNull(url, "url"));
+    return new Builder(null, dev.inferscope.core.internal.Settings.httpUri("url", url));
   }
 
   /** {@code grpc} or {@code http}. */
@@ -488,15 +488,21 @@ public final class TritonClient implements AutoCloseable {
       return this;
     }
 
-    /** The largest response message accepted (default 256 MiB; at least 64 MiB is recommended). */
+    /**
+     * The largest response accepted (default 256 MiB; at least 64 MiB is recommended): gRPC's inbound
+     * message limit, and over HTTP the body cap applied after decompression on every call path.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
     public Builder maxInboundMessageSize(int bytes) {
-      this.maxInboundMessageSize = bytes;
+      this.maxInboundMessageSize = (int) dev.inferscope.core.internal.Settings.positive("maxInboundMessageSize", bytes);
       return this;
     }
 
     /** The deadline of calls made without one (default 30 s; {@code null} for none). */
     public Builder defaultDeadline(@Nullable Duration deadline) {
-      this.defaultDeadline = deadline;
+      this.defaultDeadline = deadline == null ? null
+          : dev.inferscope.core.internal.Settings.positive("defaultDeadline", deadline);
       return this;
     }
 
@@ -512,7 +518,9 @@ public final class TritonClient implements AutoCloseable {
 
     /** A header (gRPC metadata) on every request; values are never logged or shown. */
     public Builder header(String name, String value) {
-      headers.put(name.toLowerCase(java.util.Locale.ROOT), value);
+      dev.inferscope.core.internal.Settings.headerName("header", name);
+      headers.put(name.toLowerCase(java.util.Locale.ROOT),
+          dev.inferscope.core.internal.Settings.headerValue("header", name, value));
       return this;
     }
 
@@ -548,8 +556,12 @@ public final class TritonClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * HTTP: a caller-owned client to use instead of one Inferscope builds. It is never closed by
+     * Inferscope (the caller closes it), as with the vLLM client.
+     */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = httpClient;
+      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
       return this;
     }
 
@@ -558,7 +570,7 @@ public final class TritonClient implements AutoCloseable {
      * for {@code models}.
      */
     public Builder statisticsPolling(Duration interval, String... models) {
-      this.statisticsInterval = interval;
+      this.statisticsInterval = dev.inferscope.core.internal.Settings.positive("statisticsPolling interval", interval);
       this.statisticsModels = List.of(models);
       return this;
     }
@@ -569,7 +581,7 @@ public final class TritonClient implements AutoCloseable {
      */
     public Builder scrapeMetrics(URI metricsUri, Duration interval) {
       this.metricsUri = Objects.requireNonNull(metricsUri, "metricsUri");
-      this.metricsInterval = Objects.requireNonNull(interval, "interval");
+      this.metricsInterval = dev.inferscope.core.internal.Settings.positive("scrapeMetrics interval", interval);
       return this;
     }
 
@@ -619,7 +631,12 @@ public final class TritonClient implements AutoCloseable {
       } else {
         int colon = target.lastIndexOf(':');
         host = colon > 0 ? target.substring(0, colon) : target;
-        port = colon > 0 ? Integer.parseInt(target.substring(colon + 1)) : 8001;
+        try {
+          port = colon > 0 ? dev.inferscope.core.internal.Settings.port("target " + target,
+              Integer.parseInt(target.substring(colon + 1))) : 8001;
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("target " + target + ": the port is not a number", e);
+        }
         NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port).maxInboundMessageSize(maxInboundMessageSize);
         if (tls) {
           try {

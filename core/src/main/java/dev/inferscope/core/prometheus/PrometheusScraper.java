@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
+import dev.inferscope.core.Deadline;
+import dev.inferscope.core.internal.http.HttpErrors;
+import dev.inferscope.core.internal.http.HttpLayer;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -52,8 +55,7 @@ public final class PrometheusScraper implements AutoCloseable {
   private final long maxBodyBytes;
   private final InferenceClock clock;
   private final Map<String, String> headers;
-  private final HttpClient http;
-  private final boolean ownsHttp;
+  private final HttpLayer http;
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final List<Consumer<ScrapeResult>> listeners = new CopyOnWriteArrayList<>();
@@ -72,13 +74,16 @@ public final class PrometheusScraper implements AutoCloseable {
     this.maxBodyBytes = b.maxBodyBytes;
     this.clock = b.clock;
     this.headers = Map.copyOf(b.headers);
-    if (b.httpClient != null) {
-      this.http = b.httpClient;
-      this.ownsHttp = false;
-    } else {
-      this.http = HttpClient.newBuilder().connectTimeout(b.timeout).version(HttpClient.Version.HTTP_1_1).build();
-      this.ownsHttp = true;
-    }
+    // The layer's own timer thread bounds each scrape (headers and a body that trickles): not the
+    // scraper's scheduler, whose one thread is the one waiting for the scrape.
+    this.http = HttpLayer.builder(b.uri, "the metrics endpoint")
+        .httpClient(b.httpClient)
+        .connectTimeout(b.timeout)
+        .headers(headers)
+        .maxResponseBytes(b.maxBodyBytes)
+        .statusOverride(METRICS_STATUSES)
+        .threadName("inferscope-scraper-timer")
+        .build();
     if (b.scheduler != null) {
       this.scheduler = b.scheduler;
       this.ownsScheduler = false;
@@ -128,18 +133,14 @@ public final class PrometheusScraper implements AutoCloseable {
   public ScrapeResult scrapeNow() {
     long start = clock.nanoTime();
     try {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout).GET()
+      Deadline deadline = Deadline.after(timeout, clock);
+      HttpRequest rq = http.request("", null, deadline).GET()
           // Only the text format 0.0.4: prometheus_client (vLLM's and SGLang's /metrics) answers OpenMetrics
           // whenever it is offered, and from 0.23.0 its OpenMetrics sample names then differ from HELP/TYPE
           // (prometheus/client_python issue #1177). Readers still accept both spellings.
-          .header("Accept", "text/plain;version=0.0.4");
-      headers.forEach(rb::header);
-      HttpResponse<InputStream> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = resp.body()) {
-        if (resp.statusCode() != 200) {
-          throw InferenceException.builder(statusType(resp.statusCode()), "metrics scrape returned HTTP " + resp.statusCode())
-              .serverCode(Integer.toString(resp.statusCode())).build();
-        }
+          .setHeader("Accept", "text/plain;version=0.0.4").build();
+      try (HttpLayer.Stream resp = http.openStream(rq, deadline, null, true)) {
+        InputStream in = resp.body();
         String type = resp.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
         if (type.startsWith("text/html") || type.startsWith("application/json")) {
           // a login page, a proxy's error page or an API answer with status 200: not metrics
@@ -147,8 +148,17 @@ public final class PrometheusScraper implements AutoCloseable {
               + dev.inferscope.core.MessageScrubber.scrub(type, 64) + ", not Prometheus text");
         }
         CountingInputStream counted = new CountingInputStream(in, maxBodyBytes);
-        PrometheusText text = PrometheusTextParser.parse(
-            new InputStreamReader(counted, StandardCharsets.UTF_8), Integer.MAX_VALUE);
+        PrometheusText text;
+        try {
+          text = PrometheusTextParser.parse(new InputStreamReader(counted, StandardCharsets.UTF_8), Integer.MAX_VALUE);
+        } catch (IOException e) {
+          throw resp.expired()
+              ? InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "metrics scrape timed out after " + timeout, e)
+              : InferenceException.of(ErrorType.UNAVAILABLE, "metrics scrape failed: " + e.getClass().getSimpleName(), e);
+        }
+        if (resp.expired()) {
+          throw InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "metrics scrape timed out after " + timeout);
+        }
         if (counted.exceeded) {
           throw InferenceException.of(ErrorType.PROTOCOL,
               "metrics body larger than " + maxBodyBytes + " bytes");
@@ -174,13 +184,6 @@ public final class PrometheusScraper implements AutoCloseable {
       }
     } catch (InferenceException e) {
       return failed(e);
-    } catch (java.net.http.HttpTimeoutException e) {
-      return failed(InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "metrics scrape timed out after " + timeout, e));
-    } catch (IOException e) {
-      return failed(InferenceException.of(ErrorType.UNAVAILABLE, "metrics scrape failed: " + e.getClass().getSimpleName(), e));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return failed(InferenceException.of(ErrorType.CANCELLED, "metrics scrape interrupted", e));
     }
   }
 
@@ -195,14 +198,20 @@ public final class PrometheusScraper implements AutoCloseable {
     throw e;
   }
 
-  private static ErrorType statusType(int status) {
+  /**
+   * The scraper's reading of statuses: a metrics endpoint that fails on the server side is unavailable
+   * for now (its last good result is kept and marked stale), and a 4xx other than the table's own
+   * meanings (auth, not found, rate limited) means the URI does not serve metrics.
+   */
+  static final HttpErrors.Override METRICS_STATUSES = (status, message) -> {
+    if (status >= 500) {
+      return ErrorType.UNAVAILABLE;
+    }
     return switch (status) {
-      case 401, 403 -> ErrorType.UNAUTHENTICATED;
-      case 404 -> ErrorType.NOT_FOUND;
-      case 429 -> ErrorType.RESOURCE_EXHAUSTED;
-      default -> status >= 500 ? ErrorType.UNAVAILABLE : ErrorType.PROTOCOL;
+      case 401, 403, 404, 429 -> null;
+      default -> ErrorType.PROTOCOL;
     };
-  }
+  };
 
   /** The last good result, or {@code null} before the first success. */
   public @Nullable ScrapeResult latest() {
@@ -265,20 +274,7 @@ public final class PrometheusScraper implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    if (ownsHttp) {
-      closeHttpClient(http);
-    }
-  }
-
-  /** HttpClient is AutoCloseable from Java 21 on; on 17 its threads end when it is unreachable. */
-  static void closeHttpClient(HttpClient client) {
-    if (client instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        LOG.debug("inferscope: closing HTTP client failed", e);
-      }
-    }
+    http.close(); // closes the HTTP client only if the layer built it; never a caller's
   }
 
   @Override

@@ -272,10 +272,47 @@ public final class HttpLayer implements AutoCloseable {
     }
   }
 
-  /** A response whose body is read as it arrives; close it (from any thread) to abort the exchange. */
-  public record Stream(int status, HttpHeaders headers, InputStream body) implements AutoCloseable {
+  /**
+   * A response whose body is read as it arrives; close it (from any thread) to abort the exchange. When
+   * opened with the body within the deadline, the deadline closes the body and {@link #expired()} says so.
+   */
+  public static final class Stream implements AutoCloseable {
+    private final int status;
+    private final HttpHeaders headers;
+    private final InputStream body;
+    private final AtomicBoolean expired;
+    private volatile @Nullable ScheduledFuture<?> timer;
+
+    Stream(int status, HttpHeaders headers, InputStream body, AtomicBoolean expired) {
+      this.status = status;
+      this.headers = headers;
+      this.body = body;
+      this.expired = expired;
+    }
+
+    public int status() {
+      return status;
+    }
+
+    public HttpHeaders headers() {
+      return headers;
+    }
+
+    public InputStream body() {
+      return body;
+    }
+
+    /** Whether the deadline closed the body. */
+    public boolean expired() {
+      return expired.get();
+    }
+
     @Override
     public void close() {
+      ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
       try {
         body.close();
       } catch (IOException ignored) {
@@ -294,6 +331,16 @@ public final class HttpLayer implements AutoCloseable {
    * @throws InferenceException as {@link #send}, and the classified error for a status other than 200
    */
   public Stream openStream(HttpRequest request, @Nullable Deadline deadline, @Nullable Call call) {
+    return openStream(request, deadline, call, false);
+  }
+
+  /**
+   * As {@link #openStream(HttpRequest, Deadline, Call)}; with {@code bodyWithinDeadline} the deadline
+   * also bounds reading the body: at the deadline the body is closed (a read then fails) and
+   * {@link Stream#expired()} is true.
+   */
+  public Stream openStream(HttpRequest request, @Nullable Deadline deadline, @Nullable Call call,
+      boolean bodyWithinDeadline) {
     CompletableFuture<HttpResponse<InputStream>> exchange;
     try {
       exchange = http.sendAsync(request, WindowedBodySubscriber.handler());
@@ -311,6 +358,7 @@ public final class HttpLayer implements AutoCloseable {
       }
     }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
     InputStream in = null;
+    boolean handedOver = false;
     try {
       HttpResponse<InputStream> r;
       try {
@@ -358,11 +406,15 @@ public final class HttpLayer implements AutoCloseable {
         closeQuietly(in);
         throw unsupportedEncoding(r.headers());
       }
-      Stream s = new Stream(r.statusCode(), r.headers(), body);
+      Stream s = new Stream(r.statusCode(), r.headers(), body, expired);
       in = null; // handed over
+      if (bodyWithinDeadline) {
+        s.timer = timer;
+        handedOver = true;
+      }
       return s;
     } finally {
-      if (timer != null) {
+      if (timer != null && !handedOver) {
         timer.cancel(false);
       }
       if (in != null) {
