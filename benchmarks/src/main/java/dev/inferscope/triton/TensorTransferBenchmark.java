@@ -146,12 +146,12 @@ public class TensorTransferBenchmark {
   /** HTTP binary extension: decoding wraps the body, no copy of the tensor. */
   @Benchmark
   public InferResult httpBinaryDecode() {
-    return HttpTransport.decode(call(), httpBinaryBody, httpBinaryHeaderLength);
+    return KserveHttpCodec.decodeInfer(httpBinaryBody, httpBinaryHeaderLength);
   }
 
   /** HTTP JSON form on 4 MiB of FP32 (scale by 16 to compare with the 64 MiB paths). */
   @Benchmark
   public InferResult httpJsonDecode4MiB() {
-    return HttpTransport.decode(call(), httpJsonBody, null);
+    return KserveHttpCodec.decodeInfer(httpJsonBody, null);
   }
 }

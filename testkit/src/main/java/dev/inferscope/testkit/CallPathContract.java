@@ -64,48 +64,19 @@ public abstract class CallPathContract {
 
   /** A path from its parts. */
   public static CallPath path(String name, boolean streams, Invoker invoker) {
-    return new CallPath() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public boolean streams() {
-        return streams;
-      }
-
-      @Override
-      public Object call(URI base, CallListener listener) throws Exception {
-        return invoker.call(base, listener);
-      }
-    };
+    return new Path(name, streams, true, invoker);
   }
 
   /** A gRPC path: {@code invoker} gets {@code http://127.0.0.1:port} and makes its target from host and port. */
   public static CallPath grpcPath(String name, boolean streams, Invoker invoker) {
-    CallPath p = path(name, streams, invoker);
-    return new CallPath() {
-      @Override
-      public String name() {
-        return p.name();
-      }
+    return new Path(name, streams, false, invoker);
+  }
 
-      @Override
-      public boolean streams() {
-        return p.streams();
-      }
-
-      @Override
-      public boolean http() {
-        return false;
-      }
-
-      @Override
-      public Object call(URI base, CallListener listener) throws Exception {
-        return p.call(base, listener);
-      }
-    };
+  private record Path(String name, boolean streams, boolean http, Invoker invoker) implements CallPath {
+    @Override
+    public Object call(URI base, CallListener listener) throws Exception {
+      return invoker.call(base, listener);
+    }
   }
 
   /** The call of a {@link CallPath}. */

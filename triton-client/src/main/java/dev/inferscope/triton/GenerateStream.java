@@ -220,14 +220,7 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
           .chunksReceived(call.chunks()).retryable(false).build());
     }
     if (chunk == null) { // the body ended after the last response (HTTP)
-      synchronized (this) {
-        if (done) {
-          throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
-        }
-        done = true;
-      }
-      record();
-      call.end();
+      endOk();
       return null;
     }
     call.onChunk();
@@ -242,17 +235,22 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       finishReasons.add(chunk.finishReason());
     }
     if (chunk.last()) {
-      synchronized (this) {
-        if (done) {
-          throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
-        }
-        done = true;
-      }
-      record();
-      call.end();
+      endOk();
       source.finished();
     }
     return chunk;
+  }
+
+  /** Ends the call as a success, unless a cancel from another thread came first (then the reader gets that). */
+  private void endOk() {
+    synchronized (this) {
+      if (done) {
+        throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
+      }
+      done = true;
+    }
+    record();
+    call.end();
   }
 
   private InferenceException failureOr(InferenceException e) {

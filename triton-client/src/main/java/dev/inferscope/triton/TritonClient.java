@@ -244,24 +244,11 @@ public final class TritonClient implements AutoCloseable {
     Call call = telemetry.start(d);
     return call.executeAsync(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()),
         (n, dl) -> {
-          CompletableFuture<InferResult> src = transport.inferAsync(call, request, dl);
           // not thenApply: cancelling the returned future must reach the transport's future
-          CompletableFuture<InferResult> out = new CompletableFuture<>() {
-            @Override
-            public boolean cancel(boolean mayInterruptIfRunning) {
-              src.cancel(true);
-              return super.cancel(mayInterruptIfRunning);
-            }
-          };
-          src.whenComplete((r, t) -> {
-            if (t != null) {
-              out.completeExceptionally(t);
-            } else {
-              attachServerTiming(call, request.model());
-              out.complete(r);
-            }
+          return dev.inferscope.core.internal.Futures.map(transport.inferAsync(call, request, dl), r -> {
+            attachServerTiming(call, request.model());
+            return r;
           });
-          return out;
         });
   }
 

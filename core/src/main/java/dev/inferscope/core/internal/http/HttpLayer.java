@@ -243,26 +243,7 @@ public final class HttpLayer implements AutoCloseable {
    */
   public <T> CompletableFuture<T> sendAsync(HttpRequest request, @Nullable Deadline deadline,
       java.util.function.Function<Response, T> decode) {
-    CompletableFuture<Response> src = sendAsync(request, deadline);
-    CompletableFuture<T> out = new CompletableFuture<>() {
-      @Override
-      public boolean cancel(boolean mayInterruptIfRunning) {
-        src.cancel(true);
-        return super.cancel(mayInterruptIfRunning);
-      }
-    };
-    src.whenComplete((r, t) -> {
-      if (t != null) {
-        out.completeExceptionally(InferenceException.from(t));
-        return;
-      }
-      try {
-        out.complete(decode.apply(r));
-      } catch (RuntimeException e) {
-        out.completeExceptionally(InferenceException.from(e));
-      }
-    });
-    return out;
+    return dev.inferscope.core.internal.Futures.map(sendAsync(request, deadline), decode);
   }
 
   private static void abort(CompletableFuture<?> exchange, @Nullable BoundedBodySubscriber body) {
