@@ -119,6 +119,8 @@ public abstract class CallPathContract {
 
   @TestFactory
   Stream<DynamicNode> statusesClassifyTheSameOnEveryPath() {
+    // Triton's error body ({"error": "..."}, triton-inference-server/server src/http_server.cc); the status
+    // is what is tested, the body only has to be readable by both clients
     byte[] err = "{\"error\":\"bad things\"}".getBytes(StandardCharsets.US_ASCII);
     return templates(
         template("502 from a proxy", p -> status(502, err), ErrorType.UNAVAILABLE, false, true, true),

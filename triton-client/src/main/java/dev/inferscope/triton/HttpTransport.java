@@ -12,7 +12,6 @@ import dev.inferscope.core.internal.http.HttpLayer;
 import dev.inferscope.triton.protocol.ModelConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -100,16 +99,6 @@ final class HttpTransport implements Transport {
         + "/" + action;
   }
 
-  /** The response, when its status is 200 (recorded on the call); otherwise the classified error. */
-  private HttpLayer.Response ok(Call call, HttpLayer.Response r) {
-    call.httpStatusCode(r.status());
-    if (r.status() != 200) {
-      throw http.error(r);
-    }
-    call.responseBytes(r.body().length);
-    return r;
-  }
-
   private HttpLayer.Response get(Call call, String path, @Nullable Deadline deadline) {
     return http.send(http.request(path, call, deadline).GET().build(), deadline);
   }
@@ -144,17 +133,17 @@ final class HttpTransport implements Transport {
 
   @Override
   public ServerMetadata serverMetadata(Call call, @Nullable Deadline deadline) {
-    return KserveHttpCodec.serverMetadata(ok(call, get(call, "/v2", deadline)).body());
+    return KserveHttpCodec.serverMetadata(http.ok(call, get(call, "/v2", deadline)).body());
   }
 
   @Override
   public ModelMetadata modelMetadata(Call call, String model, @Nullable String version, @Nullable Deadline deadline) {
-    return KserveHttpCodec.modelMetadata(ok(call, get(call, modelPath(model, version), deadline)).body());
+    return KserveHttpCodec.modelMetadata(http.ok(call, get(call, modelPath(model, version), deadline)).body());
   }
 
   @Override
   public List<ModelStats> statistics(Call call, String model, @Nullable Deadline deadline) {
-    return KserveHttpCodec.statistics(ok(call, get(call, modelPath(model, null) + "/stats", deadline)).body());
+    return KserveHttpCodec.statistics(http.ok(call, get(call, modelPath(model, null) + "/stats", deadline)).body());
   }
 
   private KserveHttpCodec.Encoded encode(Call call, InferRequest request, @Nullable Deadline deadline) {
@@ -202,7 +191,7 @@ final class HttpTransport implements Transport {
   }
 
   private InferResult decode(Call call, HttpLayer.Response r) {
-    byte[] body = ok(call, r).body();
+    byte[] body = http.ok(call, r).body();
     long t0 = call.clock().nanoTime();
     InferResult result = KserveHttpCodec.decodeInfer(body, r.header("Inference-Header-Content-Length"));
     call.recordPhase(Phase.DESERIALIZE, call.clock().nanoTime() - t0);
@@ -232,7 +221,7 @@ final class HttpTransport implements Transport {
       call.requestBytes(json.length);
       b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(json));
     }
-    HttpLayer.Response r = ok(call, http.send(b.build(), deadline));
+    HttpLayer.Response r = http.ok(call, http.send(b.build(), deadline));
     return r.body().length == 0 ? null : Json.parse(r.body(), "response");
   }
 
@@ -254,7 +243,7 @@ final class HttpTransport implements Transport {
   public List<RepositoryModel> repositoryIndex(Call call, @Nullable Deadline deadline) {
     HttpRequest rq = http.request("/v2/repository/index", call, deadline).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"ready\":false}")).build();
-    return KserveHttpCodec.repositoryIndex(ok(call, http.send(rq, deadline)).body());
+    return KserveHttpCodec.repositoryIndex(http.ok(call, http.send(rq, deadline)).body());
   }
 
   @Override
@@ -311,42 +300,43 @@ final class HttpTransport implements Transport {
     HttpRequest rq = http.request(path, call, deadline).header("Content-Type", "application/json")
         .header("Accept", request.stream() ? "text/event-stream" : "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build();
-    return new HttpGenerateSource(http.openStream(rq, deadline, call, true), request.stream());
+    if (!request.stream()) {
+      // one JSON body: the layer's whole-body path (deadline, cap) and one final response
+      GenerateChunk only = KserveHttpCodec.generateChunk(http.ok(call, http.send(rq, deadline)).body(), true);
+      return new GenerateStream.Source() {
+        private boolean given;
+
+        @Override
+        public @Nullable GenerateChunk next() {
+          if (given) {
+            return null;
+          }
+          given = true;
+          return only;
+        }
+
+        @Override
+        public void cancel(String why) {}
+      };
+    }
+    return new HttpGenerateSource(http.openStream(rq, deadline, call, true));
   }
 
-  /** Reads generate responses from the body as the stream asks; the deadline closes the body. */
+  /** Reads generate_stream events from the body as the stream asks; the deadline closes the body. */
   private final class HttpGenerateSource implements GenerateStream.Source {
     private final HttpLayer.Stream stream;
-    private final boolean sse;
-    private final @Nullable SseReader reader;
+    private final SseReader reader;
     private volatile boolean cancelled;
-    private boolean bodyRead;
 
     /** {@code stream} was opened with its body within the deadline: the deadline closes it. */
-    HttpGenerateSource(HttpLayer.Stream stream, boolean sse) {
+    HttpGenerateSource(HttpLayer.Stream stream) {
       this.stream = stream;
-      this.sse = sse;
-      int cap = (int) Math.min(http.maxResponseBytes(), Integer.MAX_VALUE - 8L);
-      this.reader = sse ? new SseReader(stream.body(), cap) : null;
+      this.reader = new SseReader(stream.body(), (int) Math.min(http.maxResponseBytes(), Integer.MAX_VALUE - 8L));
     }
 
     @Override
     public @Nullable GenerateChunk next() {
       try {
-        if (!sse) {
-          if (bodyRead) {
-            return null;
-          }
-          bodyRead = true;
-          long cap = http.maxResponseBytes();
-          byte[] body = stream.body().readNBytes((int) Math.min(Integer.MAX_VALUE - 8L, cap + 1));
-          if (body.length > cap) {
-            throw InferenceException.builder(ErrorType.PROTOCOL, "response larger than " + cap + " bytes")
-                .retryable(false).build();
-          }
-          checkInterrupted();
-          return KserveHttpCodec.generateChunk(body, true);
-        }
         SseReader.Event e = reader.next();
         checkInterrupted();
         if (e == null) {

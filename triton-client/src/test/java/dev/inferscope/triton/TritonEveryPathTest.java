@@ -19,9 +19,50 @@ import org.junit.jupiter.api.Test;
 
 /** Issue 15's Triton examples beyond the call-path contract. */
 class TritonEveryPathTest {
+  /**
+   * A generate stream cancelled from another thread between responses throws CANCELLED to its reader and
+   * ends its call once as cancelled; one whose deadline expires mid-stream throws DEADLINE_EXCEEDED with
+   * the responses it had — over gRPC ModelStreamInfer and HTTP generate_stream alike.
+   */
+  @Test
+  void generateEndsAsTheReaderSawItOnGrpcAndHttp() throws Exception {
+    try (dev.inferscope.testkit.TritonSimulator sim = dev.inferscope.testkit.TritonSimulator.builder()
+        .model(dev.inferscope.testkit.SimulatedModel.llm("llm")
+            .generation(Duration.ofMillis(5), Duration.ofMillis(50), 40).build()).start()) {
+      for (boolean grpc : new boolean[] {true, false}) {
+        java.util.List<dev.inferscope.core.CallRecord> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TritonClient.Builder b = grpc ? TritonClient.grpc(sim.grpcTarget()) : TritonClient.http(sim.httpUri());
+        try (TritonClient client = b.telemetry(InferenceTelemetry.builder().addListener(ends::add).build()).build()) {
+          String path = grpc ? "grpc" : "http";
+          GenerateStream s = client.generate(GenerateRequest.builder("llm", "hi").stream(true).build());
+          assertThat(s.next()).as(path).isNotNull();
+          java.util.concurrent.CompletableFuture.runAsync(s::cancel).get(5, java.util.concurrent.TimeUnit.SECONDS);
+          dev.inferscope.core.InferenceException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+              dev.inferscope.core.InferenceException.class, s::collectText);
+          assertThat(e.errorType()).as(path).isEqualTo(dev.inferscope.core.ErrorType.CANCELLED);
+          assertThat(ends).as(path).hasSize(1);
+          assertThat(ends.get(0).outcome()).as(path).isEqualTo(dev.inferscope.core.Outcome.CANCELLED);
+
+          ends.clear();
+          GenerateStream late = client.generate(GenerateRequest.builder("llm", "hi").stream(true).build(),
+              dev.inferscope.core.Deadline.after(Duration.ofMillis(300)));
+          dev.inferscope.core.InferenceException d = org.assertj.core.api.Assertions.catchThrowableOfType(
+              dev.inferscope.core.InferenceException.class, late::collectText);
+          assertThat(d.errorType()).as(path).isEqualTo(dev.inferscope.core.ErrorType.DEADLINE_EXCEEDED);
+          assertThat(d.chunksReceived()).as(path).isPositive();
+          assertThat(dev.inferscope.testkit.Eventually.value(ends::size, n -> n >= 1, Duration.ofSeconds(2)))
+              .as(path).isEqualTo(1);
+          assertThat(ends.get(0).errorType()).as(path).isEqualTo(dev.inferscope.core.ErrorType.DEADLINE_EXCEEDED);
+        }
+      }
+    }
+  }
+
   @Test
   void aPausedGenerateStreamReaderPausesTheConnection() throws Exception {
     AtomicLong written = new AtomicLong();
+    // one generate_stream event (triton-inference-server/server docs/protocol/extension_generate.md:
+    // model_name, text_output as server-sent events), 1,000 characters of text each
     byte[] event = ("data: {\"model_name\":\"m\",\"text_output\":\"" + "t".repeat(1000) + "\"}\n\n")
         .getBytes(StandardCharsets.UTF_8);
     long total = 64L << 20; // 64 MiB of events, far more than any socket buffer and window hold
@@ -54,6 +95,7 @@ class TritonEveryPathTest {
   @Test
   void aCallersHttpClientIsNeverClosed() throws Exception {
     HttpClient mine = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    // server metadata (kserve open-inference-protocol: name, version, extensions)
     byte[] ok = "{\"name\":\"triton\",\"version\":\"2.62.0\",\"extensions\":[]}".getBytes(StandardCharsets.UTF_8);
     try (FaultyServer server = new FaultyServer(HostileHttp.answering(HostileHttp.body(200, ok,
         "Content-Type", "application/json")))) {

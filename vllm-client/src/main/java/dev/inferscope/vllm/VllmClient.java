@@ -15,14 +15,9 @@ import dev.inferscope.core.internal.RoundTripBaseline;
 import dev.inferscope.core.internal.Settings;
 import dev.inferscope.core.internal.http.HttpLayer;
 import dev.inferscope.vllm.internal.OpenAiCodec;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,14 +27,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ScheduledFuture;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -228,7 +219,7 @@ public final class VllmClient implements AutoCloseable {
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       byte[] body = encode(call, () -> Json.write(Map.of("model", model, "input", inputs))
           .getBytes(StandardCharsets.UTF_8));
-      HttpLayer.Response resp = ok(call, http.send(post("/v1/embeddings", body, dl, call), dl));
+      HttpLayer.Response resp = http.ok(call, http.send(post("/v1/embeddings", body, dl, call), dl));
       long t0 = telemetry.clock().nanoTime();
       Map<String, Object> m = Json.parseObject(resp.body(), "embeddings response");
       List<float[]> vectors = new ArrayList<>();
@@ -404,18 +395,8 @@ public final class VllmClient implements AutoCloseable {
     });
   }
 
-  /** The response, when its status is 200 (recorded on the call); otherwise the classified error. */
-  private HttpLayer.Response ok(Call call, HttpLayer.Response r) {
-    call.httpStatusCode(r.status());
-    if (r.status() != 200) {
-      throw http.error(r);
-    }
-    return r;
-  }
-
   private Completion decode(Call call, HttpLayer.Response r, boolean chat) {
-    byte[] body = ok(call, r).body();
-    call.responseBytes(body.length);
+    byte[] body = http.ok(call, r).body();
     long t0 = telemetry.clock().nanoTime();
     Completion c = OpenAiCodec.decodeCompletion(body, chat);
     OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
@@ -486,8 +467,7 @@ public final class VllmClient implements AutoCloseable {
         T unhealthy = (T) Boolean.FALSE;
         return unhealthy;
       }
-      ok(call, resp);
-      call.responseBytes(resp.body().length);
+      http.ok(call, resp);
       return decoder.decode(resp.body());
     });
   }
@@ -498,8 +478,7 @@ public final class VllmClient implements AutoCloseable {
     Call call = telemetry.start(d);
     call.requestBytes(body.length);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      HttpLayer.Response resp = ok(call, http.send(post(path, body, dl, call), dl));
-      call.responseBytes(resp.body().length);
+      HttpLayer.Response resp = http.ok(call, http.send(post(path, body, dl, call), dl));
       return decoder.decode(resp.body());
     });
   }

@@ -38,6 +38,11 @@ import org.junit.jupiter.api.Test;
 class VllmEndsAsSeenTest {
   private final List<CallRecord> ends = new CopyOnWriteArrayList<>();
 
+  /**
+   * A chat completion chunk as llama-server b11669 streams it (choices[].delta.content, finish_reason null
+   * until the last, {@code timings} with prompt_ms / predicted_ms; captured from ../shared/peers llama-server,
+   * see vllm-project/vllm entrypoints/openai/protocol.py ChatCompletionStreamResponse for the common fields).
+   */
   private static final String CHUNK = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\","
       + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}],"
       + "\"timings\":{\"prompt_ms\":1.0,\"predicted_ms\":2.0}}\n\n";
@@ -158,6 +163,9 @@ class VllmEndsAsSeenTest {
 
   @Test
   void serverStringsReachTelemetryCappedAndScrubbed() {
+    // A ChatCompletionResponse (vllm-project/vllm entrypoints/openai/protocol.py @0052bed: id, object,
+    // model, choices[].message, finish_reason, usage) whose strings are hostile: 1 MiB long, a canary in
+    // quotes, an impossible token count. The shape is the server's; the values are the attack.
     String canary = "CANARY-7f3a";
     String huge = "x".repeat(1 << 20);
     String body = "{\"id\":\"" + huge + "\",\"object\":\"chat.completion\",\"model\":\"m '" + canary + "' " + huge

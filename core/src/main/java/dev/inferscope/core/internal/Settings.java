@@ -91,10 +91,10 @@ public final class Settings {
     Objects.requireNonNull(uri, setting);
     String scheme = uri.getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-      throw new IllegalArgumentException(setting + " must be an http or https URI, was " + UrlShown.of(uri));
+      throw new IllegalArgumentException(setting + " must be an http or https URI, was " + shown(uri));
     }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
-      throw new IllegalArgumentException(setting + " has no host (" + UrlShown.of(uri) + ")");
+      throw new IllegalArgumentException(setting + " has no host (" + shown(uri) + ")");
     }
     if (uri.getPort() > 65535) {
       throw new IllegalArgumentException(setting + " has port " + uri.getPort() + ", above 65535");
@@ -120,9 +120,7 @@ public final class Settings {
   }
 
   /** A URI for a message: without user info, query or fragment (they may hold credentials). */
-  private static final class UrlShown {
-    static String of(URI uri) {
-      return dev.inferscope.core.UrlSanitizer.sanitize(uri.toString());
-    }
+  private static String shown(URI uri) {
+    return dev.inferscope.core.UrlSanitizer.sanitize(uri.toString());
   }
 }

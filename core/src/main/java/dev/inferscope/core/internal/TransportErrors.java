@@ -18,8 +18,12 @@ public final class TransportErrors {
   /** The failure as an InferenceException; {@code server} names the peer in the message. */
   public static InferenceException http(Throwable t, String server) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    if (c instanceof InferenceException ie) {
-      return ie;
+    // an Inferscope failure raised inside the exchange (a body subscriber's size cap) comes back wrapped
+    // by the JDK client, in an IOException of its own
+    for (Throwable cur = c; cur != null && cur != cur.getCause(); cur = cur.getCause()) {
+      if (cur instanceof InferenceException ie) {
+        return ie;
+      }
     }
     if (c instanceof HttpTimeoutException) {
       return InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "HTTP request timed out", c);

@@ -12,7 +12,6 @@ import dev.inferscope.core.internal.http.HttpErrors;
 import dev.inferscope.core.internal.http.HttpLayer;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -93,9 +93,13 @@ final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]>
     complete();
   }
 
-  /** Cancels the subscription (the HTTP client then closes the connection). */
+  /**
+   * Cancels the subscription (the HTTP client then closes the connection) and fails the body, so that a
+   * caller blocked in the client's {@code send} returns.
+   */
   void abort() {
     aborted = true;
+    result.completeExceptionally(new java.io.IOException("response body aborted"));
     cancel();
   }
 

@@ -19,9 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -165,22 +163,86 @@ public final class HttpLayer implements AutoCloseable {
   }
 
   /**
-   * Sends and reads the whole response within {@code deadline}, blocking. Statuses are not judged here:
-   * see {@link #error(Response)}.
+   * One exchange of a whole body: the bounded body subscriber (made when the headers arrive) and the
+   * deadline. At the deadline the body is aborted (and, async, the exchange cancelled); a subscriber made
+   * after that starts aborted.
+   */
+  private final class Exchange {
+    final AtomicBoolean expired = new AtomicBoolean();
+    final AtomicReference<@Nullable BoundedBodySubscriber> body = new AtomicReference<>();
+    final HttpResponse.BodyHandler<byte[]> handler = info -> {
+      boolean ok = info.statusCode() >= 200 && info.statusCode() < 300;
+      long length = info.headers().firstValueAsLong("Content-Length").orElse(-1);
+      BoundedBodySubscriber s = new BoundedBodySubscriber(ok ? maxResponseBytes : HttpErrors.MAX_ERROR_BODY, !ok, length);
+      body.set(s);
+      if (expired.get()) {
+        s.abort();
+      }
+      return s;
+    };
+    private @Nullable ScheduledFuture<?> timer;
+
+    /** Arms the deadline (nothing without one); {@code alsoAtDeadline} runs before the body is aborted. */
+    void arm(@Nullable Deadline deadline, @Nullable Runnable alsoAtDeadline) {
+      this.timer = deadline == null ? null : timers.schedule(() -> {
+        expired.set(true);
+        if (alsoAtDeadline != null) {
+          alsoAtDeadline.run();
+        }
+        abortBody();
+      }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    }
+
+    void abortBody() {
+      BoundedBodySubscriber s = body.get();
+      if (s != null) {
+        s.abort();
+      }
+    }
+
+    void disarm() {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+
+    /** A failure of the exchange, classified; the deadline wins over what it caused. */
+    InferenceException failure(Throwable t) {
+      return expired.get() ? expired("the response") : TransportErrors.http(t, server);
+    }
+
+    /** The response with its body decoded (a success body within the cap, an error body as it is). */
+    Response response(HttpResponse<byte[]> r) {
+      boolean ok = r.statusCode() >= 200 && r.statusCode() < 300;
+      byte[] b = ok ? decoded(r.headers(), r.body(), maxResponseBytes) : decodedOrRaw(r.headers(), r.body());
+      return new Response(r.statusCode(), r.headers(), b);
+    }
+  }
+
+  /**
+   * Sends and reads the whole response within {@code deadline}, blocking on the calling thread (as the
+   * JDK's {@code send}: no hand-off to a pool thread on the way back). Statuses are not judged here: see
+   * {@link #error(Response)}. The request's own timeout ({@link #request}) bounds the headers; the
+   * deadline timer bounds the body.
    *
    * @throws InferenceException DEADLINE_EXCEEDED, UNAVAILABLE (transport), PROTOCOL (cap, bad gzip),
    *     CANCELLED (interrupted: the exchange is cancelled)
    */
   public Response send(HttpRequest request, @Nullable Deadline deadline) {
-    CompletableFuture<Response> f = sendAsync(request, deadline);
+    Exchange x = new Exchange();
+    x.arm(deadline, null);
     try {
-      return f.get();
+      return x.response(http.send(request, x.handler));
+    } catch (IOException e) {
+      throw x.failure(e);
     } catch (InterruptedException e) {
-      f.cancel(true);
+      x.abortBody();
       Thread.currentThread().interrupt();
       throw InferenceException.of(ErrorType.CANCELLED, "interrupted while waiting for " + server, e);
-    } catch (ExecutionException e) {
-      throw TransportErrors.http(e.getCause() == null ? e : e.getCause(), server);
+    } catch (RuntimeException e) { // a closed client, an unsupported request
+      throw x.failure(e);
+    } finally {
+      x.disarm();
     }
   }
 
@@ -189,47 +251,35 @@ public final class HttpLayer implements AutoCloseable {
    * {@link InferenceException}; cancelling it cancels the exchange.
    */
   public CompletableFuture<Response> sendAsync(HttpRequest request, @Nullable Deadline deadline) {
-    AtomicReference<@Nullable BoundedBodySubscriber> body = new AtomicReference<>();
-    HttpResponse.BodyHandler<byte[]> handler = info -> {
-      boolean ok = info.statusCode() >= 200 && info.statusCode() < 300;
-      long length = info.headers().firstValueAsLong("Content-Length").orElse(-1);
-      BoundedBodySubscriber s = new BoundedBodySubscriber(ok ? maxResponseBytes : HttpErrors.MAX_ERROR_BODY, !ok, length);
-      body.set(s);
-      return s;
-    };
-    CompletableFuture<HttpResponse<byte[]>> exchange;
+    Exchange x = new Exchange();
+    CompletableFuture<HttpResponse<byte[]>> f;
     try {
-      exchange = http.sendAsync(request, handler);
+      f = http.sendAsync(request, x.handler);
     } catch (RuntimeException e) { // a closed client, an unsupported request
       return CompletableFuture.failedFuture(TransportErrors.http(e, server));
     }
-    AtomicBoolean expired = new AtomicBoolean();
     CompletableFuture<Response> out = new CompletableFuture<>() {
       @Override
       public boolean cancel(boolean mayInterruptIfRunning) {
-        abort(exchange, body.get());
+        f.cancel(true); // aborts the exchange (JDK 16+), headers or body
+        x.abortBody();
         return super.cancel(mayInterruptIfRunning);
       }
     };
-    ScheduledFuture<?> timer = deadline == null ? null : timers.schedule(() -> {
-      expired.set(true);
-      out.completeExceptionally(expired(deadline, "the response"));
-      abort(exchange, body.get());
-    }, Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
-    exchange.whenComplete((r, t) -> {
-      if (timer != null) {
-        timer.cancel(false);
-      }
+    x.arm(deadline, () -> {
+      out.completeExceptionally(expired("the response"));
+      f.cancel(true);
+    });
+    f.whenComplete((r, t) -> {
+      x.disarm();
       if (out.isDone()) {
         return;
       }
       try {
         if (t != null) {
-          throw expired.get() ? expired(deadline, "the response") : TransportErrors.http(t, server);
+          throw x.failure(t);
         }
-        boolean ok = r.statusCode() >= 200 && r.statusCode() < 300;
-        byte[] b = ok ? decoded(r.headers(), r.body(), maxResponseBytes) : decodedOrRaw(r.headers(), r.body());
-        out.complete(new Response(r.statusCode(), r.headers(), b));
+        out.complete(x.response(r));
       } catch (RuntimeException e) {
         out.completeExceptionally(InferenceException.from(e));
       }
@@ -244,13 +294,6 @@ public final class HttpLayer implements AutoCloseable {
   public <T> CompletableFuture<T> sendAsync(HttpRequest request, @Nullable Deadline deadline,
       java.util.function.Function<Response, T> decode) {
     return dev.inferscope.core.internal.Futures.map(sendAsync(request, deadline), decode);
-  }
-
-  private static void abort(CompletableFuture<?> exchange, @Nullable BoundedBodySubscriber body) {
-    exchange.cancel(true); // aborts the exchange (JDK 16+), headers or body
-    if (body != null) {
-      body.abort();
-    }
   }
 
   /**
@@ -322,17 +365,13 @@ public final class HttpLayer implements AutoCloseable {
    */
   public Stream openStream(HttpRequest request, @Nullable Deadline deadline, @Nullable Call call,
       boolean bodyWithinDeadline) {
-    CompletableFuture<HttpResponse<InputStream>> exchange;
-    try {
-      exchange = http.sendAsync(request, WindowedBodySubscriber.handler());
-    } catch (RuntimeException e) {
-      throw TransportErrors.http(e, server);
-    }
+    // The headers are bounded by the request's own timeout (set from the deadline by request()); from
+    // the moment there is a body, the timer closes it at the deadline. The blocking send hands the
+    // headers straight to this thread (no pool thread in between: it is on every stream's first token).
     AtomicBoolean expired = new AtomicBoolean();
     AtomicReference<@Nullable InputStream> bodyRef = new AtomicReference<>();
     ScheduledFuture<?> timer = deadline == null ? null : timers.schedule(() -> {
       expired.set(true);
-      exchange.cancel(true);
       InputStream in = bodyRef.get();
       if (in != null) {
         closeQuietly(in);
@@ -343,19 +382,17 @@ public final class HttpLayer implements AutoCloseable {
     try {
       HttpResponse<InputStream> r;
       try {
-        r = exchange.get();
+        r = http.send(request, WindowedBodySubscriber.handler());
       } catch (InterruptedException e) {
-        exchange.cancel(true);
         Thread.currentThread().interrupt();
         throw InferenceException.of(ErrorType.CANCELLED, "interrupted while waiting for " + server, e);
-      } catch (CancellationException | ExecutionException e) {
-        throw expired.get() ? expired(deadline, "the response headers")
-            : TransportErrors.http(e.getCause() == null ? e : e.getCause(), server);
+      } catch (IOException | RuntimeException e) {
+        throw expired.get() ? expired("the response headers") : TransportErrors.http(e, server);
       }
       in = r.body();
       bodyRef.set(in);
       if (expired.get()) {
-        throw expired(deadline, "the response headers");
+        throw expired("the response headers");
       }
       if (call != null) {
         call.httpStatusCode(r.statusCode());
@@ -366,12 +403,12 @@ public final class HttpLayer implements AutoCloseable {
           err = e.readNBytes(HttpErrors.MAX_ERROR_BODY);
         } catch (IOException e) {
           if (expired.get()) {
-            throw expired(deadline, "the error body");
+            throw expired("the error body");
           }
           err = new byte[0];
         }
         if (expired.get()) {
-          throw expired(deadline, "the error body");
+          throw expired("the error body");
         }
         throw error(r.statusCode(), r.headers(), decodedOrRaw(r.headers(), err));
       }
@@ -381,7 +418,7 @@ public final class HttpLayer implements AutoCloseable {
           body = new GZIPInputStream(in);
         } catch (IOException e) {
           closeQuietly(in);
-          throw expired.get() ? expired(deadline, "the response body") : notGzip(e);
+          throw expired.get() ? expired("the response body") : notGzip(e);
         }
       } else if (!isIdentity(r.headers())) {
         closeQuietly(in);
@@ -404,6 +441,19 @@ public final class HttpLayer implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code r} when its status is 200, recorded on {@code call} with the body's size; otherwise the
+   * classified error (the status recorded too).
+   */
+  public Response ok(Call call, Response r) {
+    call.httpStatusCode(r.status());
+    if (r.status() != 200) {
+      throw error(r);
+    }
+    call.responseBytes(r.body().length);
+    return r;
+  }
+
   /** The classified error for a response whose status is not what the operation expects. */
   public InferenceException error(Response r) {
     return error(r.status(), r.headers(), r.body());
@@ -413,7 +463,7 @@ public final class HttpLayer implements AutoCloseable {
     return HttpErrors.fromResponse(server, status, body, headers.firstValue("Retry-After").orElse(null), override);
   }
 
-  private static InferenceException expired(@Nullable Deadline deadline, String what) {
+  private static InferenceException expired(String what) {
     return InferenceException.of(ErrorType.DEADLINE_EXCEEDED, "deadline expired while waiting for " + what);
   }
 
