@@ -73,7 +73,24 @@ public final class ServerValues {
     if (value == null || value.isEmpty()) {
       return null;
     }
+    if (plain(value, max)) {
+      return value; // the common case (a model name, an id, "stop"): nothing to scrub, nothing allocated
+    }
     String s = MessageScrubber.scrub(value, max);
     return s.isEmpty() ? null : s;
+  }
+
+  /** Whether {@code value} is short enough and holds nothing the scrubber would change. */
+  private static boolean plain(String value, int max) {
+    if (value.length() > max) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == '\'' || c == '"' || c == '`' || c > 0x7e) {
+        return false; // quotes, controls and anything beyond ASCII go through the scrubber
+      }
+    }
+    return true;
   }
 }
