@@ -2,7 +2,7 @@ package dev.inferscope.benchmarks;
 
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.InferRequest;
 import dev.inferscope.triton.Tensor;
 import dev.inferscope.triton.TritonClient;

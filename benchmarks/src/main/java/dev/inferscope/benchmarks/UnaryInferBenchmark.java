@@ -3,7 +3,7 @@ package dev.inferscope.benchmarks;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.InferRequest;
 import dev.inferscope.triton.InferResult;
 import dev.inferscope.triton.Tensor;

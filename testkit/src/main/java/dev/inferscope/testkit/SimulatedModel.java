@@ -1,12 +1,14 @@
 package dev.inferscope.testkit;
 
+import dev.inferscope.testkit.triton.TritonSimulator;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * A model served by the {@link TritonSimulator}: its signature and how it behaves under load. Ordinary
+ * A model served by the {@link dev.inferscope.testkit.triton.TritonSimulator}: its signature and how it behaves under load. Ordinary
  * models echo each input back as {@code OUTPUT<i>} after the compute time; decoupled LLM models are shaped
  * like Triton's vLLM backend ({@code text_input}, {@code stream}, {@code sampling_parameters} in;
  * {@code text_output}, {@code finish_reason}, token counts out). Immutable.

@@ -1,5 +1,7 @@
 package dev.inferscope.testkit;
 
+import dev.inferscope.testkit.triton.TritonSimulator;
+
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;

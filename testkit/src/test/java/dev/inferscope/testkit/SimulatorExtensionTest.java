@@ -1,5 +1,7 @@
 package dev.inferscope.testkit;
 
+import dev.inferscope.testkit.triton.TritonSimulator;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferscope.testkit.vllm.VllmSimulator;

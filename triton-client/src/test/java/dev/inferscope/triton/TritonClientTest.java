@@ -11,7 +11,7 @@ import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.TelemetryCapture;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.protocol.CudaSharedMemoryRegisterRequest;
 import dev.inferscope.triton.protocol.CudaSharedMemoryStatusRequest;
 import dev.inferscope.triton.protocol.CudaSharedMemoryUnregisterRequest;

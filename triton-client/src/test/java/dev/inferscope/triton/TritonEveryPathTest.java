@@ -26,7 +26,7 @@ class TritonEveryPathTest {
    */
   @Test
   void generateEndsAsTheReaderSawItOnGrpcAndHttp() throws Exception {
-    try (dev.inferscope.testkit.TritonSimulator sim = dev.inferscope.testkit.TritonSimulator.builder()
+    try (dev.inferscope.testkit.triton.TritonSimulator sim = dev.inferscope.testkit.triton.TritonSimulator.builder()
         .model(dev.inferscope.testkit.SimulatedModel.llm("llm")
             .generation(Duration.ofMillis(5), Duration.ofMillis(50), 40).build()).start()) {
       for (boolean grpc : new boolean[] {true, false}) {

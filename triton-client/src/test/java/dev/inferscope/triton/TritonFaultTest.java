@@ -13,7 +13,7 @@ import dev.inferscope.testkit.ManualClock;
 import dev.inferscope.testkit.ResourceProbe;
 import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.TelemetryCapture;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.opentelemetry.api.trace.StatusCode;
 import java.time.Duration;

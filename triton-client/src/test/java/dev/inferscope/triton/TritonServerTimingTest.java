@@ -14,7 +14,7 @@ import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.Closer;
 import dev.inferscope.testkit.Eventually;
 import dev.inferscope.testkit.TelemetryCapture;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.net.URI;

@@ -9,7 +9,7 @@ import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
 import dev.inferscope.testkit.SelfSignedCertificate;
 import dev.inferscope.testkit.TelemetryCapture;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

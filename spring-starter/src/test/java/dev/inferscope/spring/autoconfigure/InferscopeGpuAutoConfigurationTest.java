@@ -8,7 +8,7 @@ import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.gpu.GpuMetrics;
 import dev.inferscope.gpu.NvmlGpuStateSource;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;

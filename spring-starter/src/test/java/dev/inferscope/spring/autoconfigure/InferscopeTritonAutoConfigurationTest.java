@@ -9,7 +9,7 @@ import dev.inferscope.spring.InferenceEndpoints;
 import dev.inferscope.spring.InferenceStats;
 import dev.inferscope.spring.TritonClients;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.InferRequest;
 import dev.inferscope.triton.InferResult;
 import dev.inferscope.triton.Tensor;

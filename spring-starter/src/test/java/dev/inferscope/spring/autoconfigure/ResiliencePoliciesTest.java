@@ -6,7 +6,7 @@ import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.spring.InferenceEndpoints;
 import dev.inferscope.spring.InferscopeProperties;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -3,7 +3,7 @@ package dev.inferscope.spring.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.TritonClient;
 import dev.inferscope.triton.protocol.GRPCInferenceServiceGrpc;
 import dev.inferscope.triton.protocol.ServerLiveRequest;

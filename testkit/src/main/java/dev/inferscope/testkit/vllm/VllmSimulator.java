@@ -1,5 +1,6 @@
 package dev.inferscope.testkit.vllm;
 
+import dev.inferscope.testkit.http.LeanHttpServer;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import dev.inferscope.core.InferenceException;

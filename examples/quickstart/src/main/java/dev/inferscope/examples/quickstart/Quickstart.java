@@ -7,7 +7,7 @@ import dev.inferscope.core.InferenceTelemetry;
 import dev.inferscope.core.LogPolicy;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import dev.inferscope.triton.InferRequest;
 import dev.inferscope.triton.ModelMetadata;

@@ -1,7 +1,7 @@
 package dev.inferscope.examples.springapp;
 
 import dev.inferscope.testkit.SimulatedModel;
-import dev.inferscope.testkit.TritonSimulator;
+import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.inferscope.testkit.vllm;
+package dev.inferscope.testkit.http;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpContext;
@@ -27,7 +27,7 @@ import javax.net.ssl.SSLSocket;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A small HTTP/1.1 server for the simulator: one blocking thread per connection, keep-alive, fixed
+ * A small HTTP/1.1 server for the simulators (vLLM and Triton): one blocking thread per connection, keep-alive, fixed
  * length or chunked bodies both ways, optional TLS.
  *
  * <p>It exists because the JDK's {@code HttpServer} hands every request from its selector thread to a
@@ -40,7 +40,7 @@ import org.jspecify.annotations.Nullable;
  * may call {@link #abort(HttpExchange)} to drop the connection without ending the response (a server
  * that dies mid-stream), or {@link #reset(HttpExchange)} to drop it with a TCP reset.
  */
-final class LeanHttpServer implements AutoCloseable {
+public final class LeanHttpServer implements AutoCloseable {
 
   private static final int MAX_HEAD_BYTES = 64 * 1024;
 
@@ -53,7 +53,8 @@ final class LeanHttpServer implements AutoCloseable {
   private final Thread acceptor;
   private volatile boolean closed;
 
-  LeanHttpServer(@Nullable SSLContext tls, int backlog, String threadPrefix, HttpHandler handler)
+  /** Starts serving on 127.0.0.1 and an ephemeral port; {@code tls} null for plain HTTP. */
+  public LeanHttpServer(@Nullable SSLContext tls, int backlog, String threadPrefix, HttpHandler handler)
       throws IOException {
     this.handler = handler;
     this.threadPrefix = threadPrefix;
@@ -66,17 +67,18 @@ final class LeanHttpServer implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  /** The port. */
+  public int port() {
     return socket.getLocalPort();
   }
 
   /** Connections accepted since the start. */
-  int acceptedConnections() {
+  public int acceptedConnections() {
     return accepted.get();
   }
 
   /** Connections open now. */
-  int openConnections() {
+  public int openConnections() {
     return connections.size();
   }
 
@@ -193,14 +195,14 @@ final class LeanHttpServer implements AutoCloseable {
   }
 
   /** Drops the exchange's connection without finishing the response (no terminating chunk). */
-  static void abort(HttpExchange ex) {
+  public static void abort(HttpExchange ex) {
     if (ex instanceof Exchange e) {
       e.drop(false);
     }
   }
 
   /** Drops the exchange's connection with a TCP reset. */
-  static void reset(HttpExchange ex) {
+  public static void reset(HttpExchange ex) {
     if (ex instanceof Exchange e) {
       e.drop(true);
     }
