@@ -111,10 +111,10 @@ public abstract class CallPathContract {
     return templates(
         template("a body (or one event) of 8 MiB against a 1 MiB cap", p -> HostileHttp.answering(HostileHttp.body(200,
             p.streams() ? HostileHttp.oversizedEvent(8 << 20) : HostileHttp.oversizedJson(8 << 20),
-            "Content-Type", contentType(p))), ErrorType.PROTOCOL, false, true),
+            "Content-Type", contentType(p))), ErrorType.PROTOCOL, false, true, false, "larger than"),
         template("a body that says gzip and is not", p -> HostileHttp.answering(HostileHttp.body(200,
             "not gzip at all, just text".getBytes(StandardCharsets.US_ASCII), "Content-Type", contentType(p),
-            "Content-Encoding", "gzip")), ErrorType.PROTOCOL, false, true));
+            "Content-Encoding", "gzip")), ErrorType.PROTOCOL, false, true, false, "gzip"));
   }
 
   @TestFactory
@@ -137,17 +137,26 @@ public abstract class CallPathContract {
   }
 
   /** One guarantee: the server each path meets, and what the caller must get. */
+  /**
+   * One guarantee: the server each path meets, and what the caller must get — the type and, where another
+   * cause could give the same type (a body that does not decode is PROTOCOL too), what the message names.
+   */
   private record Template(String name, java.util.function.Function<CallPath, HostileHttp> server, ErrorType expected,
-      boolean atTheDeadline, boolean httpOnly, boolean retried) {}
+      boolean atTheDeadline, boolean httpOnly, boolean retried, @org.jspecify.annotations.Nullable String because) {}
 
   private static Template template(String name, java.util.function.Function<CallPath, HostileHttp> server,
       ErrorType expected, boolean atTheDeadline, boolean httpOnly) {
-    return new Template(name, server, expected, atTheDeadline, httpOnly, false);
+    return new Template(name, server, expected, atTheDeadline, httpOnly, false, null);
   }
 
   private static Template template(String name, java.util.function.Function<CallPath, HostileHttp> server,
       ErrorType expected, boolean atTheDeadline, boolean httpOnly, boolean retried) {
-    return new Template(name, server, expected, atTheDeadline, httpOnly, retried);
+    return new Template(name, server, expected, atTheDeadline, httpOnly, retried, null);
+  }
+
+  private static Template template(String name, java.util.function.Function<CallPath, HostileHttp> server,
+      ErrorType expected, boolean atTheDeadline, boolean httpOnly, boolean retried, String because) {
+    return new Template(name, server, expected, atTheDeadline, httpOnly, retried, because);
   }
 
   private Stream<DynamicNode> templates(Template... templates) {
@@ -196,6 +205,10 @@ public abstract class CallPathContract {
         throw new AssertionError(where + ": threw " + thrown.getClass().getName() + ", not InferenceException", thrown);
       }
       Assertions.assertEquals(t.expected(), ie.errorType(), where + ": " + ie.getMessage());
+      if (t.because() != null) {
+        Assertions.assertTrue(String.valueOf(ie.getMessage()).contains(t.because()),
+            where + ": " + t.expected() + " for another reason than the one tested: " + ie.getMessage());
+      }
       Assertions.assertTrue(tookMillis <= DEADLINE.plus(SLACK).toMillis(),
           where + ": took " + tookMillis + " ms, deadline " + DEADLINE.toMillis() + " ms");
       if (t.atTheDeadline()) {

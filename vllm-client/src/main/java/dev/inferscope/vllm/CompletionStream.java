@@ -52,10 +52,12 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private volatile long lastActivityNanos = System.nanoTime();
   private volatile @Nullable InferenceException failure;
   private final LongSupplier roundTripNanos;
+  private final int maxEventBytes;
 
   CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
       ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
     this.roundTripNanos = roundTripNanos;
+    this.maxEventBytes = maxEventBytes;
     this.call = call;
     this.body = body;
     this.reader = new SseReader(body, maxEventBytes);
@@ -128,7 +130,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
         try {
           e = reader.next();
         } catch (SseReader.EventTooLargeException tooLarge) {
-          throw fail(InferenceException.builder(ErrorType.PROTOCOL, "stream event too large")
+          throw fail(InferenceException.builder(ErrorType.PROTOCOL, "stream event larger than " + maxEventBytes + " bytes")
               .chunksReceived(call.chunks()).build());
         } catch (IOException io) {
           throw fail(interrupted(io));
