@@ -103,8 +103,8 @@ public final class RoundTripBaseline implements AutoCloseable {
    * @throws IllegalArgumentException when it is negative or below 100 ms
    */
   public static java.time.Duration checkInterval(java.time.Duration interval) {
-    java.util.Objects.requireNonNull(interval, "interval");
-    if (interval.isNegative() || (!interval.isZero() && interval.compareTo(java.time.Duration.ofMillis(100)) < 0)) {
+    Settings.nonNegative("roundTripProbeInterval", interval);
+    if (!interval.isZero() && interval.compareTo(java.time.Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("roundTripProbeInterval must be zero (off) or at least 100 ms: " + interval);
     }
     return interval;

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import dev.inferscope.core.Deadline;
+import dev.inferscope.core.internal.Settings;
 import dev.inferscope.core.internal.http.HttpErrors;
 import dev.inferscope.core.internal.http.HttpLayer;
 import java.net.http.HttpClient;
@@ -331,34 +332,24 @@ public final class PrometheusScraper implements AutoCloseable {
     private @Nullable ScheduledExecutorService scheduler;
 
     private Builder(URI uri) {
-      this.uri = Objects.requireNonNull(uri, "uri");
-      String scheme = uri.getScheme();
-      if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
-        throw new IllegalArgumentException("metrics URI must be http or https");
-      }
+      this.uri = Settings.httpUri("metrics URI", uri);
     }
 
     /** Time between scrapes; default 15 s. */
     public Builder interval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("interval must be positive");
-      }
-      this.interval = interval;
+      this.interval = Settings.positive("interval", interval);
       return this;
     }
 
     /** Timeout of one scrape; default 5 s. */
     public Builder timeout(Duration timeout) {
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive");
-      }
-      this.timeout = timeout;
+      this.timeout = Settings.positive("timeout", timeout);
       return this;
     }
 
     /** The largest body read; default 16 MiB. */
     public Builder maxBodyBytes(long maxBodyBytes) {
-      this.maxBodyBytes = maxBodyBytes;
+      this.maxBodyBytes = Settings.positive("maxBodyBytes", maxBodyBytes);
       return this;
     }
 
@@ -369,7 +360,7 @@ public final class PrometheusScraper implements AutoCloseable {
 
     /** An extra request header (e.g. Authorization); its value is never logged. */
     public Builder header(String name, String value) {
-      headers.put(name, value);
+      headers.put(Settings.headerName("header", name), Settings.headerValue("header", name, value));
       return this;
     }
 
