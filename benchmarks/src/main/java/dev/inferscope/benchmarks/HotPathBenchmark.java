@@ -2,18 +2,18 @@ package dev.inferscope.benchmarks;
 
 import dev.inferscope.core.Call;
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.CallRecord;
+import dev.inferscope.core.LogPolicy;
 import dev.inferscope.core.GpuSnapshot;
 import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.InferenceSystem;
 import dev.inferscope.core.InferenceTelemetry;
-import dev.inferscope.core.Outcome;
 import dev.inferscope.core.Phase;
 import dev.inferscope.core.internal.RequestLogWriter;
 import dev.inferscope.core.prometheus.PrometheusText;
 import dev.inferscope.core.prometheus.PrometheusTextParser;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +36,7 @@ public class HotPathBenchmark {
   private InferenceTelemetry noop;
   private CallDescriptor descriptor;
   private RequestLogWriter writer;
-  private RequestLogWriter.Entry entry;
+  private CallRecord entry;
   private GpuStateSource gpu;
   private String exposition;
 
@@ -50,13 +50,16 @@ public class HotPathBenchmark {
         .server("127.0.0.1", 8001).rpc("inference.GRPCInferenceService", "ModelInfer").batchSize(1).requestBytes(64)
         .build();
     writer = new RequestLogWriter("bench", null, false);
-    EnumMap<Phase, Long> phases = new EnumMap<>(Phase.class);
-    phases.put(Phase.SERIALIZE, 2_000L);
-    phases.put(Phase.NETWORK, 80_000L);
-    phases.put(Phase.DESERIALIZE, 3_000L);
-    entry = new RequestLogWriter.Entry(System.currentTimeMillis() * 1_000_000L, descriptor, "1", Outcome.SUCCESS, null,
-        null, 85_000L, phases, -1, -1, 1, 64, 64, 1, 0, null, -1, "0af7651916cd43dd8448eb211c80319c",
-        "b7ad6b7169203331", "rate");
+    // A real record, made the one way records are made: by ending a call.
+    CallRecord[] captured = new CallRecord[1];
+    InferenceTelemetry recording = InferenceTelemetry.builder().openTelemetry(sdk)
+        .logPolicy(LogPolicy.disabled()).addListener(r -> captured[0] = r).build();
+    Call c = recording.start(descriptor);
+    c.recordPhase(Phase.SERIALIZE, 2_000L);
+    c.recordPhase(Phase.DESERIALIZE, 3_000L);
+    c.responseBytes(64);
+    c.end();
+    entry = captured[0];
     List<GpuSnapshot> snaps = List.of(new GpuSnapshot("GPU-1", 0, "H100", 0.9, 1, 2, 3, 4, System.nanoTime(), "nvml", false));
     gpu = new VolatileSource(snaps);
     StringBuilder sb = new StringBuilder("# TYPE series gauge\n");
@@ -108,7 +111,7 @@ public class HotPathBenchmark {
 
   @Benchmark
   public String jsonLogEvent() {
-    return writer.toJson(entry);
+    return writer.toJson(entry, "rate");
   }
 
   @Benchmark

@@ -5,12 +5,14 @@ import static dev.inferscope.core.InferenceAttributes.*;
 import dev.inferscope.core.internal.CallMeters;
 import dev.inferscope.core.internal.ServerValues;
 import dev.inferscope.core.internal.RequestLogWriter;
+import io.micrometer.core.instrument.Tags;
+import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapSetter;
@@ -73,22 +75,35 @@ public final class Call {
   private int grpcStatusCode = -1;
   private int httpStatusCode = -1;
 
-  Call(InferenceTelemetry telemetry, CallDescriptor descriptor) {
+  Call(InferenceTelemetry telemetry, CallDescriptor requested) {
     this.telemetry = telemetry;
-    this.descriptor = descriptor;
     this.clock = telemetry.clock();
+    Context parent = Context.current();
+    CallDescriptor descriptor = fromBaggage(telemetry, requested, parent);
+    this.descriptor = descriptor;
     this.requestBytes = descriptor.requestBytes();
     this.batchSize = descriptor.batchSize();
     this.modelVersion = descriptor.modelVersion();
     this.startNanos = clock.nanoTime();
     this.startEpochNanos = clock.epochNanos();
-    Context parent = Context.current();
     SpanBuilder sb = telemetry.tracer()
-        .spanBuilder(descriptor.spanName())
+        .spanBuilder(spanName(telemetry, descriptor))
         .setSpanKind(SpanKind.CLIENT)
         .setParent(parent)
         .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS);
     startAttributes(sb, descriptor);
+    AttributesExtractor[] extractors = telemetry.extractors();
+    if (extractors.length > 0) {
+      AttributesBuilder extra = Attributes.builder();
+      for (AttributesExtractor x : extractors) {
+        try {
+          x.onStart(extra, descriptor);
+        } catch (RuntimeException e) {
+          LOG.debug("inferscope: attributes extractor failed at start", e);
+        }
+      }
+      sb.setAllAttributes(extra.build());
+    }
     this.span = sb.startSpan();
     this.context = parent.with(span);
     CallMeters meters = telemetry.meters();
@@ -96,6 +111,83 @@ public final class Call {
     if (active != null) {
       active.increment();
     }
+  }
+
+  /**
+   * The descriptor with what the allow-listed Baggage entries add: custom attributes the request did not
+   * set itself, and an experiment when the request named none. The request's own values win.
+   */
+  private static CallDescriptor fromBaggage(InferenceTelemetry telemetry, CallDescriptor d, Context parent) {
+    String[] keys = telemetry.baggageAttributes();
+    String experimentKey = telemetry.experimentBaggageKey();
+    if (keys.length == 0 && experimentKey == null) {
+      return d;
+    }
+    Baggage baggage = Baggage.fromContext(parent);
+    if (baggage.isEmpty()) {
+      return d;
+    }
+    Map<String, String> added = null;
+    for (String k : keys) {
+      String v = baggageValue(baggage, k);
+      if (v != null && !d.attributes().containsKey(k)) {
+        if (added == null) {
+          added = new LinkedHashMap<>(d.attributes());
+        }
+        if (added.size() < CallContext.MAX_ATTRIBUTES) {
+          added.put(k, v);
+        }
+      }
+    }
+    String experiment = null;
+    String variant = null;
+    if (experimentKey != null && d.experiment() == null) {
+      experiment = baggageValue(baggage, experimentKey);
+      variant = experiment == null ? null : baggageValue(baggage, telemetry.variantBaggageKey());
+    }
+    if (added == null && experiment == null) {
+      return d;
+    }
+    CallDescriptor.Builder b = d.toBuilder();
+    if (added != null) {
+      b.attributes(added);
+    }
+    if (experiment != null) {
+      b.experiment(experiment, variant);
+    }
+    return b.build();
+  }
+
+  private static @Nullable String baggageValue(Baggage baggage, @Nullable String key) {
+    if (key == null) {
+      return null;
+    }
+    String v = baggage.getEntryValue(key);
+    if (v == null || v.isEmpty() || v.length() > CallContext.MAX_VALUE_LENGTH) {
+      return null;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      if (Character.isISOControl(v.charAt(i))) {
+        return null;
+      }
+    }
+    return v;
+  }
+
+  private static String spanName(InferenceTelemetry telemetry, CallDescriptor d) {
+    SpanNameExtractor x = telemetry.spanNameExtractor();
+    if (x == null) {
+      return d.spanName();
+    }
+    try {
+      String name = x.spanName(d);
+      if (name != null && !name.isEmpty() && name.length() <= 256) {
+        return name;
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("inferscope: span name extractor failed", e);
+    }
+    return d.spanName();
   }
 
   /** The attributes known at the start, set one by one (no intermediate Attributes to build and sort). */
@@ -118,6 +210,9 @@ public final class Call {
     putIfNotNull(a, URL_FULL, d.urlFull());
     putIfNotNull(a, EXPERIMENT, d.experiment());
     putIfNotNull(a, VARIANT, d.variant());
+    for (Map.Entry<String, String> e : d.attributes().entrySet()) {
+      a.setAttribute(e.getKey(), e.getValue());
+    }
     if (d.genAi()) {
       a.setAttribute(GEN_AI_OPERATION_NAME, d.operation());
       a.setAttribute(GEN_AI_PROVIDER_NAME, d.system().value());
@@ -479,26 +574,42 @@ public final class Call {
   }
 
   private void emit(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
+    CallRecord r = record(outcome, errorType, error);
+    SpanRecorder.record(span, r, telemetry.extractors(), telemetry.listeners());
+
+    CallMeters meters = telemetry.meters();
+    if (meters != null) {
+      meters.record(r, active, meterTags(r));
+    }
+
+    LogPolicy policy = telemetry.logPolicy();
+    String sampledBy = policy.sampledBy(errorType != null && outcome != Outcome.CANCELLED, r.durationNanos(),
+        r.confidence());
+    if (sampledBy != null) {
+      RequestLogWriter writer = telemetry.logWriter();
+      if (writer.enabled()) {
+        writer.write(r, sampledBy);
+      }
+    }
+
+    for (CallListener l : telemetry.listeners()) {
+      try {
+        l.onCallEnd(r);
+      } catch (RuntimeException e) {
+        LOG.debug("inferscope: call listener failed", e);
+      }
+    }
+  }
+
+  /** The one record of this call: every recorder is fed from it. */
+  private CallRecord record(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
     long endNanos = clock.nanoTime();
     long duration = Math.max(0, endNanos - startNanos);
+    GpuSnapshot gpu = gpuSnapshot();
+    long gpuAge = gpu == null ? -1 : Math.max(0, endNanos - gpu.sampledAtNanos());
+    SpanContext sc = span.getSpanContext();
+    String errorCode = error == null ? null : ServerValues.code(error.serverCode());
     EnumMap<Phase, Long> phases = new EnumMap<>(Phase.class);
-    ServerTimingSource timingSource;
-    long in;
-    long out;
-    long nChunks;
-    long reqBytes;
-    long respBytes;
-    long batch;
-    int nAttempts;
-    double conf;
-    String version;
-    String respModel;
-    String respId;
-    List<String> reasons;
-    int grpcCode;
-    int httpCode;
-    long srvTtft;
-    long srvItl;
     synchronized (this) {
       partition(duration, phases);
       for (Phase p : PHASES) {
@@ -506,151 +617,26 @@ public final class Call {
           phases.put(p, phaseNanos[p.ordinal()]);
         }
       }
-      srvTtft = serverTtftNanos;
-      srvItl = serverItlNanos;
-      timingSource = serverTimingSource;
-      in = inputTokens;
-      out = outputTokens;
-      nChunks = chunks;
-      reqBytes = requestBytes;
-      respBytes = responseBytes;
-      batch = batchSize;
-      nAttempts = attempts;
-      conf = confidence;
-      version = modelVersion;
-      respModel = responseModel;
-      respId = responseId;
-      reasons = finishReasons;
-      grpcCode = grpcStatusCode;
-      httpCode = httpStatusCode;
+      int nAttempts = error != null && error.attempts() > attempts ? error.attempts() : attempts;
+      return new CallRecord(descriptor, outcome, errorType, errorCode, duration, startEpochNanos, phases,
+          serverTimingSource, inputTokens, outputTokens, chunks, nAttempts, confidence, modelVersion,
+          responseModel, responseId, finishReasons, requestBytes, responseBytes, batchSize, grpcStatusCode,
+          httpStatusCode, serverTtftNanos, serverItlNanos, gpu, gpuAge, sc.isValid() ? sc.getTraceId() : null,
+          sc.isValid() ? sc.getSpanId() : null, descriptor.attributes());
     }
-    if (error != null && error.attempts() > nAttempts) {
-      nAttempts = error.attempts();
-    }
-    GpuSnapshot gpu = gpuSnapshot();
+  }
 
-    // Span
-    if (span.isRecording()) {
-      long endEpoch = startEpochNanos + duration;
-      Span a = span; // attributes go straight to the span: no intermediate Attributes to build and sort
-      for (Map.Entry<Phase, Long> e : phases.entrySet()) {
-        a.setAttribute(InferenceAttributes.phaseDuration(e.getKey()), e.getValue() / 1e9);
-      }
-      a.setAttribute(SERVER_TIMING_SOURCE, timingSource.value());
-      a.setAttribute(ATTEMPTS, nAttempts);
-      if (version != null) {
-        a.setAttribute(MODEL_VERSION, version);
-      }
-      if (nChunks > 0) {
-        a.setAttribute(CHUNKS, nChunks);
-      }
-      if (batch >= 0) {
-        a.setAttribute(BATCH_SIZE, batch);
-      }
-      if (reqBytes >= 0) {
-        a.setAttribute(REQUEST_SIZE, reqBytes);
-      }
-      if (respBytes >= 0) {
-        a.setAttribute(RESPONSE_SIZE, respBytes);
-      }
-      if (grpcCode >= 0) {
-        a.setAttribute(RPC_GRPC_STATUS_CODE, grpcCode);
-      }
-      if (httpCode >= 0) {
-        a.setAttribute(HTTP_RESPONSE_STATUS_CODE, httpCode);
-      }
-      if (descriptor.genAi()) {
-        if (respModel != null) {
-          a.setAttribute(GEN_AI_RESPONSE_MODEL, respModel);
-        }
-        if (respId != null) {
-          a.setAttribute(GEN_AI_RESPONSE_ID, respId);
-        }
-        if (reasons != null && !reasons.isEmpty()) {
-          a.setAttribute(GEN_AI_RESPONSE_FINISH_REASONS, reasons);
-        }
-        if (in >= 0) {
-          a.setAttribute(GEN_AI_USAGE_INPUT_TOKENS, in);
-        }
-        if (out >= 0) {
-          a.setAttribute(GEN_AI_USAGE_OUTPUT_TOKENS, out);
-        }
-        if (srvTtft >= 0) {
-          a.setAttribute(SERVER_TIME_TO_FIRST_TOKEN, srvTtft / 1e9);
-        }
-        if (srvItl >= 0) {
-          a.setAttribute(SERVER_MEAN_INTER_TOKEN_LATENCY, srvItl / 1e9);
-        }
-        Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
-        if (ttft != null) {
-          a.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft / 1e9);
-        }
-      }
-      if (gpu != null) {
-        a.setAttribute(HW_GPU_ID, gpu.id());
-        if (!Double.isNaN(gpu.utilization())) {
-          a.setAttribute(HW_GPU_UTILIZATION, gpu.utilization());
-        }
-        if (gpu.memoryUsedBytes() >= 0) {
-          a.setAttribute(HW_GPU_MEMORY_USAGE, gpu.memoryUsedBytes());
-        }
-        if (gpu.memoryTotalBytes() >= 0) {
-          a.setAttribute(HW_GPU_MEMORY_LIMIT, gpu.memoryTotalBytes());
-        }
-        a.setAttribute(HW_GPU_SAMPLE_AGE, Math.max(0, endNanos - gpu.sampledAtNanos()) / 1e9);
-      }
-      if (errorType != null) {
-        a.setAttribute(ERROR_TYPE, errorType.tagValue());
-        // Only our own classification: the server's message can echo input and is never put here.
-        span.setStatus(StatusCode.ERROR, errorType.name()
-            + (error != null && error.serverCode() != null
-                ? " (server code " + MessageScrubber.scrub(error.serverCode(), 32) + ")" : ""));
-      }
-      for (Map.Entry<Phase, Long> e : phases.entrySet()) {
-        span.addEvent("inference.phase", Attributes.of(
-                PHASE_NAME, e.getKey().key(),
-                PHASE_DURATION, e.getValue() / 1e9,
-                PHASE_ESTIMATED, isEstimated(e.getKey(), timingSource)),
-            endEpoch, TimeUnit.NANOSECONDS);
-      }
-      span.end(endEpoch, TimeUnit.NANOSECONDS);
+  private Tags meterTags(CallRecord r) {
+    MeterTagConvention convention = telemetry.meterTagConvention();
+    if (convention == null) {
+      return Tags.empty();
     }
-
-    // Meters
-    CallMeters meters = telemetry.meters();
-    if (meters != null) {
-      meters.record(descriptor, active, outcome, errorType, duration, phases, reqBytes, respBytes, batch, in, out);
-    }
-
-    // Log line
-    LogPolicy policy = telemetry.logPolicy();
-    String sampledBy = policy.sampledBy(errorType != null && outcome != Outcome.CANCELLED, duration, conf);
-    if (sampledBy != null) {
-      RequestLogWriter writer = telemetry.logWriter();
-      if (writer.enabled()) {
-        SpanContext sc = span.getSpanContext();
-        writer.write(new RequestLogWriter.Entry(
-            startEpochNanos + duration, descriptor, version, outcome, errorType,
-            error == null ? null : error.serverCode(), duration, phases, in, out, batch, reqBytes,
-            respBytes, nAttempts, nChunks, gpu, gpu == null ? -1 : Math.max(0, endNanos - gpu.sampledAtNanos()),
-            sc.isValid() ? sc.getTraceId() : null, sc.isValid() ? sc.getSpanId() : null, sampledBy));
-      }
-    }
-
-    // Listeners
-    CallListener[] listeners = telemetry.listeners();
-    if (listeners.length > 0) {
-      SpanContext sc = span.getSpanContext();
-      CallRecord record = new CallRecord(descriptor, outcome, errorType, duration, phases, timingSource,
-          in, out, nChunks, nAttempts, conf, gpu, startEpochNanos + duration,
-          sc.isValid() ? sc.getTraceId() : null);
-      for (CallListener l : listeners) {
-        try {
-          l.onCallEnd(record);
-        } catch (RuntimeException e) {
-          LOG.debug("inferscope: call listener failed", e);
-        }
-      }
+    try {
+      Tags t = convention.tags(r);
+      return t == null ? Tags.empty() : t;
+    } catch (RuntimeException e) {
+      LOG.debug("inferscope: meter tag convention failed", e);
+      return Tags.empty();
     }
   }
 
@@ -693,15 +679,8 @@ public final class Call {
     out.put(Phase.NETWORK, left - compute - queue);
   }
 
-  private static boolean isEstimated(Phase p, ServerTimingSource source) {
-    if (p == Phase.SERVER_QUEUE || p == Phase.SERVER_COMPUTE) {
-      return source.estimated();
-    }
-    return p == Phase.NETWORK && source != ServerTimingSource.RESPONSE;
-  }
-
   private @Nullable GpuSnapshot gpuSnapshot() {
-    GpuStateSource source = telemetry.gpuStateSource();
+    GpuStateSource source = descriptor.gpuSource() != null ? descriptor.gpuSource() : telemetry.gpuStateSource();
     List<String> ids = descriptor.gpuIds();
     if (!ids.isEmpty()) {
       return source.latest(ids.get(0));

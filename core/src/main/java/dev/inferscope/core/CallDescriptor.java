@@ -1,6 +1,9 @@
 package dev.inferscope.core;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -33,6 +36,8 @@ public final class CallDescriptor {
   private final @Nullable String clientAddress;
   private final @Nullable String experiment;
   private final @Nullable String variant;
+  private final Map<String, String> attributes;
+  private final @Nullable GpuStateSource gpuSource;
   private final String spanName;
 
   private CallDescriptor(Builder b) {
@@ -60,6 +65,8 @@ public final class CallDescriptor {
     this.clientAddress = b.clientAddress;
     this.experiment = b.experiment;
     this.variant = b.variant;
+    this.attributes = b.attributes;
+    this.gpuSource = b.gpuSource;
     this.spanName = model.isEmpty() ? operation : operation + ' ' + model;
   }
 
@@ -98,6 +105,8 @@ public final class CallDescriptor {
     b.clientAddress = clientAddress;
     b.experiment = experiment;
     b.variant = variant;
+    b.attributes = attributes;
+    b.gpuSource = gpuSource;
     return b;
   }
 
@@ -206,6 +215,19 @@ public final class CallDescriptor {
     return variant;
   }
 
+  /** The caller's custom attributes ({@link CallContext#attributes()}), in order; empty when none. */
+  public Map<String, String> attributes() {
+    return attributes;
+  }
+
+  /**
+   * The GPU source of the server this call goes to, or {@code null} to use the telemetry's default
+   * ({@link InferenceTelemetry.Builder#gpuStateSource}).
+   */
+  public @Nullable GpuStateSource gpuSource() {
+    return gpuSource;
+  }
+
   /** {@code "{operation} {model}"}. */
   public String spanName() {
     return spanName;
@@ -242,6 +264,8 @@ public final class CallDescriptor {
     private @Nullable String clientAddress;
     private @Nullable String experiment;
     private @Nullable String variant;
+    private Map<String, String> attributes = Map.of();
+    private @Nullable GpuStateSource gpuSource;
 
     private Builder(InferenceSystem system, String operation, String model) {
       this.system = Objects.requireNonNull(system, "system");
@@ -341,6 +365,49 @@ public final class CallDescriptor {
     public Builder experiment(@Nullable String experiment, @Nullable String variant) {
       this.experiment = experiment;
       this.variant = variant;
+      return this;
+    }
+
+    /**
+     * Applies what the caller set on the request: experiment and variant, user id, client address and
+     * custom attributes. Values the context leaves unset keep what this builder has.
+     */
+    public Builder context(@Nullable CallContext context) {
+      if (context == null || context.isEmpty()) {
+        return this;
+      }
+      if (context.experiment() != null) {
+        this.experiment = context.experiment();
+        this.variant = context.variant();
+      }
+      if (context.userId() != null) {
+        this.userId = context.userId();
+      }
+      if (context.clientAddress() != null) {
+        this.clientAddress = context.clientAddress();
+      }
+      if (!context.attributes().isEmpty()) {
+        if (attributes.isEmpty()) {
+          this.attributes = context.attributes();
+        } else {
+          Map<String, String> merged = new LinkedHashMap<>(attributes);
+          merged.putAll(context.attributes());
+          this.attributes = Collections.unmodifiableMap(merged);
+        }
+      }
+      return this;
+    }
+
+    /** Custom attributes (keys checked as {@link CallContext#isValidKey}). */
+    public Builder attributes(Map<String, String> attributes) {
+      attributes.keySet().forEach(CallContext::checkKey);
+      this.attributes = attributes.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+      return this;
+    }
+
+    /** The GPU source of this call's server; {@code null} for the telemetry's default. */
+    public Builder gpuSource(@Nullable GpuStateSource gpuSource) {
+      this.gpuSource = gpuSource;
       return this;
     }
 

@@ -8,7 +8,9 @@ import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -43,12 +45,18 @@ public final class InferenceTelemetry {
   private final InferenceClock clock;
   private final CallListener[] listeners;
   private final dev.inferscope.core.drift.DriftMonitor driftMonitor;
+  private final AttributesExtractor[] extractors;
+  private final @Nullable SpanNameExtractor spanNameExtractor;
+  private final @Nullable MeterTagConvention meterTagConvention;
+  private final String[] baggageAttributes;
+  private final @Nullable String experimentBaggageKey;
+  private final @Nullable String variantBaggageKey;
+  private final List<String> meterAttributes;
 
   private InferenceTelemetry(Builder b) {
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.getOrNoop();
     this.tracer = openTelemetry.getTracer(INSTRUMENTATION_NAME, Version.VERSION);
     this.meterRegistry = b.meterRegistry;
-    this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry);
     this.logPolicy = b.logPolicy;
     byte[] key = b.logPolicy.identityKey();
     this.logWriter = new RequestLogWriter(
@@ -56,6 +64,14 @@ public final class InferenceTelemetry {
     this.gpuStateSource = b.gpuStateSource;
     this.clock = b.clock;
     this.listeners = b.listeners.toArray(new CallListener[0]);
+    this.extractors = b.extractors.toArray(new AttributesExtractor[0]);
+    this.spanNameExtractor = b.spanNameExtractor;
+    this.meterTagConvention = b.meterTagConvention;
+    this.baggageAttributes = b.baggageAttributes.toArray(new String[0]);
+    this.experimentBaggageKey = b.experimentBaggageKey;
+    this.variantBaggageKey = b.variantBaggageKey;
+    this.meterAttributes = List.copyOf(b.meterAttributes);
+    this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry, meterAttributes);
     this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
     if (b.meterRegistry != null && b.driftMonitor != null) {
       driftMonitor.bindTo(b.meterRegistry);
@@ -127,6 +143,35 @@ public final class InferenceTelemetry {
     return listeners;
   }
 
+  AttributesExtractor[] extractors() {
+    return extractors;
+  }
+
+  @Nullable SpanNameExtractor spanNameExtractor() {
+    return spanNameExtractor;
+  }
+
+  @Nullable MeterTagConvention meterTagConvention() {
+    return meterTagConvention;
+  }
+
+  String[] baggageAttributes() {
+    return baggageAttributes;
+  }
+
+  @Nullable String experimentBaggageKey() {
+    return experimentBaggageKey;
+  }
+
+  @Nullable String variantBaggageKey() {
+    return variantBaggageKey;
+  }
+
+  /** The custom attribute keys allowed onto the duration meters as tags. */
+  public List<String> meterAttributes() {
+    return meterAttributes;
+  }
+
   /** A builder initialised with this instance's settings. */
   public Builder toBuilder() {
     Builder b = new Builder();
@@ -137,6 +182,13 @@ public final class InferenceTelemetry {
     b.clock = clock;
     b.listeners.addAll(List.of(listeners));
     b.driftMonitor = driftMonitor;
+    b.extractors.addAll(List.of(extractors));
+    b.spanNameExtractor = spanNameExtractor;
+    b.meterTagConvention = meterTagConvention;
+    b.baggageAttributes.addAll(List.of(baggageAttributes));
+    b.experimentBaggageKey = experimentBaggageKey;
+    b.variantBaggageKey = variantBaggageKey;
+    b.meterAttributes.addAll(meterAttributes);
     return b;
   }
 
@@ -149,8 +201,84 @@ public final class InferenceTelemetry {
     private InferenceClock clock = InferenceClock.system();
     private final List<CallListener> listeners = new ArrayList<>();
     private dev.inferscope.core.drift.@Nullable DriftMonitor driftMonitor;
+    private final List<AttributesExtractor> extractors = new ArrayList<>();
+    private @Nullable SpanNameExtractor spanNameExtractor;
+    private @Nullable MeterTagConvention meterTagConvention;
+    private final Set<String> baggageAttributes = new LinkedHashSet<>();
+    private @Nullable String experimentBaggageKey;
+    private @Nullable String variantBaggageKey;
+    private final Set<String> meterAttributes = new LinkedHashSet<>();
 
     private Builder() {}
+
+    /** Adds an extractor of span attributes, run when each call starts and before its span ends. */
+    public Builder addAttributesExtractor(AttributesExtractor extractor) {
+      this.extractors.add(Objects.requireNonNull(extractor, "extractor"));
+      return this;
+    }
+
+    /** Names spans; default {@code "{operation} {model}"}. */
+    public Builder spanNameExtractor(@Nullable SpanNameExtractor extractor) {
+      this.spanNameExtractor = extractor;
+      return this;
+    }
+
+    /** Adds tags to the call duration meters; default none. */
+    public Builder meterTagConvention(@Nullable MeterTagConvention convention) {
+      this.meterTagConvention = convention;
+      return this;
+    }
+
+    /**
+     * OpenTelemetry Baggage entries to copy into every call's custom attributes when it starts (the key
+     * becomes the attribute key, so it must be valid as one: {@link CallContext#isValidKey}). Lets a web
+     * filter tag every call a request makes. A value the request itself sets for the same key wins.
+     * Values longer than {@value CallContext#MAX_VALUE_LENGTH} characters or holding control characters
+     * are skipped.
+     *
+     * @throws IllegalArgumentException for an invalid key
+     */
+    public Builder attributesFromBaggage(String... keys) {
+      for (String k : keys) {
+        CallContext.checkKey(Objects.requireNonNull(k, "key"));
+        baggageAttributes.add(k);
+      }
+      return this;
+    }
+
+    /**
+     * Baggage entries that give a call its experiment and variant when the request sets none (for
+     * example {@code ab.experiment}, {@code ab.variant}).
+     *
+     * @throws IllegalArgumentException when a key is empty, or both keys are the same
+     */
+    public Builder experimentFromBaggage(String experimentKey, String variantKey) {
+      if (experimentKey.isBlank() || variantKey.isBlank() || experimentKey.equals(variantKey)) {
+        throw new IllegalArgumentException("experiment and variant Baggage keys must be two non-empty keys");
+      }
+      this.experimentBaggageKey = experimentKey;
+      this.variantBaggageKey = variantKey;
+      return this;
+    }
+
+    /**
+     * Custom attribute keys allowed onto the call duration meters as tags (by default none is: custom
+     * attributes go to spans and log lines only). Each key keeps at most
+     * {@value dev.inferscope.core.internal.CallMeters#MAX_VALUES_PER_TAG} distinct values; later values
+     * are tagged {@code other}, so a mistaken per-user key cannot exhaust the meter registry.
+     *
+     * @throws IllegalArgumentException for an invalid key
+     */
+    public Builder meterAttributes(String... keys) {
+      for (String k : keys) {
+        CallContext.checkKey(Objects.requireNonNull(k, "key"));
+        if (CallMeters.isContractTag(k)) {
+          throw new IllegalArgumentException("'" + k + "' is a tag of the duration meters already");
+        }
+        meterAttributes.add(k);
+      }
+      return this;
+    }
 
     /** The drift monitor clients feed (default: a monitor with default settings, not bound to meters). */
     public Builder driftMonitor(dev.inferscope.core.drift.DriftMonitor driftMonitor) {

@@ -1,15 +1,21 @@
 package dev.inferscope.core.internal;
 
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.CallRecord;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.Outcome;
 import dev.inferscope.core.Phase;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,8 +44,28 @@ public final class CallMeters {
   private static final int ERROR_TYPES = ErrorType.values().length;
   private static final int DURATION_SLOTS = Outcome.values().length * (ERROR_TYPES + 1);
 
+  /** Most distinct values an allow-listed custom attribute takes as a tag; later ones are {@value #OTHER}. */
+  public static final int MAX_VALUES_PER_TAG = 100;
+  /** The tag value past {@link #MAX_VALUES_PER_TAG}. */
+  public static final String OTHER = "other";
+  private static final Set<String> CONTRACT_TAGS = Set.of("system", "model", "endpoint", "operation", "outcome",
+      "error.type", "experiment", "variant", "gen_ai.operation.name", "gen_ai.provider.name",
+      "gen_ai.request.model");
+
+  private final Map<String, Set<String>> allowed;
+
   public CallMeters(MeterRegistry registry) {
+    this(registry, List.of());
+  }
+
+  /** {@code meterAttributes}: the custom attribute keys allowed onto the duration meters. */
+  public CallMeters(MeterRegistry registry, List<String> meterAttributes) {
     this.registry = registry;
+    Map<String, Set<String>> a = new LinkedHashMap<>();
+    for (String k : meterAttributes) {
+      a.put(k, ConcurrentHashMap.newKeySet());
+    }
+    this.allowed = Collections.unmodifiableMap(a);
   }
 
   /** The in-flight gauge for the descriptor's system, model and endpoint. */
@@ -60,15 +86,20 @@ public final class CallMeters {
 
   /**
    * Records an ended call; {@code handle} is what {@link #active} gave for the same descriptor (it saves
-   * the lookups of the per-model meters), or null.
+   * the lookups of the per-model meters), or null; {@code extra} are the convention's tags for the
+   * duration meters (empty in the common case).
    */
-  public void record(CallDescriptor d, @Nullable Active handle, Outcome outcome, @Nullable ErrorType errorType,
-      long durationNanos, Map<Phase, Long> phases, long requestBytes, long responseBytes, long batchSize,
-      long inputTokens, long outputTokens) {
+  public void record(CallRecord r, @Nullable Active handle, Tags extra) {
+    CallDescriptor d = r.descriptor();
     PerModel pm = handle != null ? handle.owner : perModel(d);
+    Outcome outcome = r.outcome();
+    ErrorType errorType = r.errorType();
     String error = errorType == null ? "none" : errorType.tagValue();
+    Tags custom = allowedAttributes(r, extra);
+    Tags tags = custom == null ? Tags.empty() : custom;
+    long durationNanos = r.durationNanos();
     Timer t;
-    if (d.experiment() == null && d.variant() == null) {
+    if (d.experiment() == null && d.variant() == null && custom == null) {
       // the common case: one array slot per operation, outcome and error type, no key to build
       AtomicReferenceArray<Timer> byOutcome = pm.durations.computeIfAbsent(d.operation(),
           op -> new AtomicReferenceArray<>(DURATION_SLOTS));
@@ -76,51 +107,100 @@ public final class CallMeters {
       t = byOutcome.get(slot);
       if (t == null) {
         t = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(),
-            outcome.value(), error, null, null), this::durationTimer);
+            outcome.value(), error, null, null, Tags.empty()), this::durationTimer);
         byOutcome.set(slot, t); // racing writers all store the same registered timer
       }
     } else {
       t = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(),
-          outcome.value(), error, d.experiment(), d.variant()), this::durationTimer);
+          outcome.value(), error, d.experiment(), d.variant(), tags), this::durationTimer);
     }
     t.record(durationNanos, TimeUnit.NANOSECONDS);
-    for (Map.Entry<Phase, Long> e : phases.entrySet()) {
+    for (Map.Entry<Phase, Long> e : r.phaseNanos().entrySet()) {
       pm.phases[e.getKey().ordinal()].record(e.getValue(), TimeUnit.NANOSECONDS);
     }
-    if (requestBytes >= 0) {
-      pm.requestSize.record(requestBytes);
+    if (r.requestBytes() >= 0) {
+      pm.requestSize.record(r.requestBytes());
     }
-    if (responseBytes >= 0) {
-      pm.responseSize.record(responseBytes);
+    if (r.responseBytes() >= 0) {
+      pm.responseSize.record(r.responseBytes());
     }
-    if (batchSize >= 0) {
-      pm.batchSize.record(batchSize);
+    if (r.batchSize() >= 0) {
+      pm.batchSize.record(r.batchSize());
     }
     if (d.genAi() && pm.inputTokens != null && pm.outputTokens != null && pm.ttfc != null) {
-      int slot = errorType == null ? 0 : errorType.ordinal() + 1;
-      Timer g = pm.genAiDurations.get(slot);
-      if (g == null) {
+      Timer g;
+      if (custom == null) {
+        int slot = errorType == null ? 0 : errorType.ordinal() + 1;
+        g = pm.genAiDurations.get(slot);
+        if (g == null) {
+          g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai",
+              error, null, null, Tags.empty()), this::genAiTimer);
+          pm.genAiDurations.set(slot, g);
+        }
+      } else {
         g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai",
-            error, null, null), this::genAiTimer);
-        pm.genAiDurations.set(slot, g);
+            error, null, null, tags), this::genAiTimer);
       }
       g.record(durationNanos, TimeUnit.NANOSECONDS);
-      if (inputTokens >= 0) {
-        pm.inputTokens.record(inputTokens);
+      if (r.inputTokens() >= 0) {
+        pm.inputTokens.record(r.inputTokens());
       }
-      if (outputTokens >= 0) {
-        pm.outputTokens.record(outputTokens);
+      if (r.outputTokens() >= 0) {
+        pm.outputTokens.record(r.outputTokens());
       }
-      Long ttft = phases.get(Phase.TIME_TO_FIRST_TOKEN);
-      if (ttft != null) {
+      long ttft = r.phaseNanos(Phase.TIME_TO_FIRST_TOKEN);
+      if (ttft >= 0) {
         pm.ttfc.record(ttft, TimeUnit.NANOSECONDS);
       }
     }
   }
 
+  /** Whether {@code key} is one of the duration meters' own tag keys. */
+  public static boolean isContractTag(String key) {
+    return CONTRACT_TAGS.contains(key);
+  }
+
+  /**
+   * The allow-listed custom attributes as tags (values capped per key), plus the convention's; null when
+   * there are none (the common case: nothing allocated).
+   */
+  private @Nullable Tags allowedAttributes(CallRecord r, Tags extra) {
+    if (allowed.isEmpty() && extra == Tags.empty()) {
+      return null;
+    }
+    Tags out = Tags.empty();
+    boolean any = false;
+    if (!allowed.isEmpty()) {
+      Map<String, String> attrs = r.attributes();
+      for (Map.Entry<String, Set<String>> e : allowed.entrySet()) {
+        String v = attrs.get(e.getKey());
+        if (v == null) {
+          continue;
+        }
+        Set<String> seen = e.getValue();
+        if (!seen.contains(v)) {
+          if (seen.size() >= MAX_VALUES_PER_TAG) {
+            v = OTHER;
+          } else {
+            seen.add(v);
+          }
+        }
+        out = out.and(e.getKey(), v);
+        any = true;
+      }
+    }
+    for (Tag t : extra) {
+      if (!isContractTag(t.getKey()) && !allowed.containsKey(t.getKey())) {
+        out = out.and(t);
+        any = true;
+      }
+    }
+    return any ? out : null;
+  }
+
   private PerModel perModel(CallDescriptor d) {
     Key key = new Key(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.operation() : "", "", "",
-        null, null);
+        null, null, Tags.empty());
     PerModel pm = perModel.get(key);
     if (pm == null) {
       pm = perModel.computeIfAbsent(key, k -> new PerModel(registry, k));
@@ -134,6 +214,7 @@ public final class CallMeters {
     if (k.experiment != null) {
       tags = tags.and("experiment", k.experiment, "variant", k.variant == null ? "none" : k.variant);
     }
+    tags = tags.and(k.extra);
     return Timer.builder(DURATION)
         .description("Duration of inference calls as the client sees them")
         .tags(tags)
@@ -145,11 +226,12 @@ public final class CallMeters {
         .description("GenAI operation duration")
         .tags("gen_ai.operation.name", k.operation, "gen_ai.provider.name", k.system,
             "gen_ai.request.model", k.model, "error.type", k.error)
+        .tags(k.extra)
         .register(registry);
   }
 
   private record Key(String system, String model, String endpoint, String operation, String outcome,
-      String error, @Nullable String experiment, @Nullable String variant) {}
+      String error, @Nullable String experiment, @Nullable String variant, Tags extra) {}
 
   /** The in-flight counter behind the {@value #ACTIVE} gauge, and a handle on its model's meters. */
   public static final class Active {

@@ -1,9 +1,9 @@
 package dev.inferscope.core.internal;
 
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.CallRecord;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.GpuSnapshot;
-import dev.inferscope.core.MessageScrubber;
 import dev.inferscope.core.Outcome;
 import dev.inferscope.core.Phase;
 import java.io.StringWriter;
@@ -44,36 +44,13 @@ public final class RequestLogWriter {
     return logger.isInfoEnabled() || logger.isWarnEnabled();
   }
 
-  /** Everything one log line holds. */
-  public record Entry(
-      long endEpochNanos,
-      CallDescriptor descriptor,
-      @Nullable String modelVersion,
-      Outcome outcome,
-      @Nullable ErrorType errorType,
-      @Nullable String errorCode,
-      long durationNanos,
-      Map<Phase, Long> phases,
-      long inputTokens,
-      long outputTokens,
-      long batchSize,
-      long requestBytes,
-      long responseBytes,
-      int attempts,
-      long chunks,
-      @Nullable GpuSnapshot gpu,
-      long gpuSampleAgeNanos,
-      @Nullable String traceId,
-      @Nullable String spanId,
-      String sampledBy) {}
-
-  /** Writes the entry. Never throws. */
-  public void write(Entry e) {
+  /** Writes the log line of an ended call; {@code sampledBy} says why it was sampled. Never throws. */
+  public void write(CallRecord e, String sampledBy) {
     Level level = e.errorType() == null || e.outcome() == Outcome.CANCELLED ? Level.INFO : Level.WARN;
     if (!logger.isEnabledForLevel(level)) {
       return;
     }
-    String json = toJson(e);
+    String json = toJson(e, sampledBy);
     LoggingEventBuilder b = logger.atLevel(level).setMessage(json);
     if (keyValues) {
       CallDescriptor d = e.descriptor();
@@ -84,7 +61,7 @@ public final class RequestLogWriter {
           .addKeyValue("operation", cap(d.operation()))
           .addKeyValue("outcome", e.outcome().value())
           .addKeyValue("duration_ms", e.durationNanos() / 1e6)
-          .addKeyValue("sampled_by", e.sampledBy());
+          .addKeyValue("sampled_by", sampledBy);
       if (e.errorType() != null) {
         b = b.addKeyValue("error_type", e.errorType().tagValue());
       }
@@ -98,8 +75,8 @@ public final class RequestLogWriter {
     b.log();
   }
 
-  /** The JSON line for an entry (public for tests and benchmarks). */
-  public String toJson(Entry e) {
+  /** The JSON line for an ended call (public for tests and benchmarks). */
+  public String toJson(CallRecord e, String sampledBy) {
     StringWriter out = new StringWriter(512);
     CallDescriptor d = e.descriptor();
     try (JsonGenerator g = JSON.createGenerator(ObjectWriteContext.empty(), out)) {
@@ -124,18 +101,18 @@ public final class RequestLogWriter {
       if (e.errorType() != null) {
         g.writeStringProperty("error_type", e.errorType().tagValue());
         if (e.errorCode() != null) {
-          g.writeStringProperty("error_code", MessageScrubber.scrub(e.errorCode(), 32));
+          g.writeStringProperty("error_code", e.errorCode()); // scrubbed and capped in the record
         }
       }
       g.writeNumberProperty("duration_ms", millis(e.durationNanos()));
       g.writeName("phases_ms");
       g.writeStartObject();
-      for (Map.Entry<Phase, Long> p : e.phases().entrySet()) {
+      for (Map.Entry<Phase, Long> p : e.phaseNanos().entrySet()) {
         g.writeNumberProperty(p.getKey().key(), millis(p.getValue()));
       }
       g.writeEndObject();
-      Long ttft = e.phases().get(Phase.TIME_TO_FIRST_TOKEN);
-      if (ttft != null) {
+      long ttft = e.phaseNanos(Phase.TIME_TO_FIRST_TOKEN);
+      if (ttft >= 0) {
         g.writeNumberProperty("ttft_ms", millis(ttft));
       }
       if (e.inputTokens() >= 0 || e.outputTokens() >= 0) {
@@ -199,7 +176,15 @@ public final class RequestLogWriter {
           g.writeStringProperty("client_hash", hasher.hash(d.clientAddress()));
         }
       }
-      g.writeStringProperty("sampled_by", e.sampledBy());
+      if (!e.attributes().isEmpty()) {
+        g.writeName("attributes");
+        g.writeStartObject();
+        for (Map.Entry<String, String> a : e.attributes().entrySet()) {
+          g.writeStringProperty(a.getKey(), cap(a.getValue()));
+        }
+        g.writeEndObject();
+      }
+      g.writeStringProperty("sampled_by", sampledBy);
       g.writeEndObject();
     }
     return out.toString();

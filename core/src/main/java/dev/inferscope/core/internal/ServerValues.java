@@ -54,6 +54,27 @@ public final class ServerValues {
     return List.copyOf(out);
   }
 
+  /** The longest server error code kept ({@code model_not_found}, {@code 503}, {@code InvalidArgument}). */
+  public static final int MAX_CODE_LENGTH = 32;
+
+  /**
+   * A server's error code: kept only when it looks like one — letters, digits, {@code _ . : -}, at most
+   * {@value #MAX_CODE_LENGTH} characters — since a code is an identifier, and anything else (quotes, spaces,
+   * an echo of the input) is not one; otherwise {@code null}.
+   */
+  public static @Nullable String code(@Nullable String value) {
+    if (value == null || value.isEmpty() || value.length() > MAX_CODE_LENGTH) {
+      return null;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!(Character.isLetterOrDigit(c) && c < 0x80) && c != '_' && c != '.' && c != ':' && c != '-') {
+        return null;
+      }
+    }
+    return value;
+  }
+
   /** A token count: {@code -1} (unknown) when negative or above {@link #MAX_TOKENS}. */
   public static long tokens(long count) {
     return count < 0 || count > MAX_TOKENS ? -1 : count;
