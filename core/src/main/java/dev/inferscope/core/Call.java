@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -483,11 +484,32 @@ public final class Call {
   }
 
   /**
-   * The model's confidence in its prediction (0..1). Low-confidence calls are always logged. The value
-   * itself is not logged.
+   * The model's confidence in its prediction (0..1; other values are ignored). Low-confidence calls are
+   * always logged. The value itself is not logged.
    */
   public synchronized void confidence(double confidence) {
-    this.confidence = confidence;
+    if (confidence >= 0 && confidence <= 1) {
+      this.confidence = confidence;
+    }
+  }
+
+  /**
+   * Records the confidence {@code reader} finds in {@code result} (the request's confidence function):
+   * nothing when the reader is null, throws, or gives a value outside 0..1. The result is never touched
+   * otherwise, and a failing reader never fails the call.
+   */
+  public <T> void confidence(T result, @Nullable ToDoubleFunction<? super T> reader) {
+    if (reader == null) {
+      return;
+    }
+    double c;
+    try {
+      c = reader.applyAsDouble(result);
+    } catch (RuntimeException e) {
+      LOG.debug("inferscope: the request's confidence function failed; no confidence recorded", e);
+      return;
+    }
+    confidence(c);
   }
 
   /** Whether the call has ended. */

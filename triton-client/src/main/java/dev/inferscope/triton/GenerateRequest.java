@@ -1,5 +1,6 @@
 package dev.inferscope.triton;
 
+import dev.inferscope.core.CallContext;
 import dev.inferscope.core.internal.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +18,7 @@ public final class GenerateRequest {
   private final boolean stream;
   private final Map<String, Object> sampling;
   private final boolean excludeInput;
+  private final CallContext context;
 
   private GenerateRequest(Builder b) {
     this.model = b.model;
@@ -24,6 +26,7 @@ public final class GenerateRequest {
     this.stream = b.stream;
     this.sampling = Map.copyOf(b.sampling);
     this.excludeInput = b.excludeInput;
+    this.context = b.context;
   }
 
   public static Builder builder(String model, String prompt) {
@@ -67,6 +70,12 @@ public final class GenerateRequest {
     return sampling.get("top_p") instanceof Number n ? n.doubleValue() : null;
   }
 
+
+  /** What the caller told Inferscope about this call (experiment, identities, attributes); never sent. */
+  public CallContext context() {
+    return context;
+  }
+
   @Override
   public String toString() {
     return "GenerateRequest[model=" + model + ", prompt=<" + prompt.length() + " chars>, stream=" + stream
@@ -80,6 +89,7 @@ public final class GenerateRequest {
     private boolean stream = true;
     private final Map<String, Object> sampling = new LinkedHashMap<>();
     private boolean excludeInput = true;
+    private CallContext context = CallContext.empty();
 
     private Builder(String model, String prompt) {
       this.model = Objects.requireNonNull(model, "model");
@@ -114,6 +124,15 @@ public final class GenerateRequest {
 
     public Builder excludeInputInOutput(boolean exclude) {
       this.excludeInput = exclude;
+      return this;
+    }
+
+    /**
+     * Experiment and variant, user id, client address and custom attributes for this call's telemetry
+     * (see {@link CallContext}). Not sent to the server.
+     */
+    public Builder context(CallContext context) {
+      this.context = Objects.requireNonNull(context, "context");
       return this;
     }
 

@@ -39,7 +39,8 @@ import org.jspecify.annotations.Nullable;
 
 /** KServe v2 over gRPC. */
 final class GrpcTransport implements Transport {
-  private final ManagedChannel channel;
+  private final io.grpc.Channel channel;
+  private final @Nullable ManagedChannel owned;
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub blocking;
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub future;
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async;
@@ -48,8 +49,14 @@ final class GrpcTransport implements Transport {
   private final int port;
   private final boolean timeoutParameter;
 
-  GrpcTransport(ManagedChannel channel, Map<String, String> headers, String host, int port, boolean timeoutParameter) {
+  /**
+   * @param owned the channel when Inferscope built it (closed with the client); {@code null} for a
+   *     caller's channel, which is never closed here
+   */
+  GrpcTransport(io.grpc.Channel channel, @Nullable ManagedChannel owned, Map<String, String> headers, String host,
+      int port, boolean timeoutParameter) {
     this.channel = channel;
+    this.owned = owned;
     this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel);
     this.future = GRPCInferenceServiceGrpc.newFutureStub(channel);
     this.async = GRPCInferenceServiceGrpc.newStub(channel);
@@ -74,7 +81,7 @@ final class GrpcTransport implements Transport {
     return port;
   }
 
-  ManagedChannel channel() {
+  io.grpc.Channel channel() {
     return channel;
   }
 
@@ -371,9 +378,12 @@ final class GrpcTransport implements Transport {
 
   @Override
   public void close() {
-    channel.shutdownNow();
+    if (owned == null) {
+      return; // the caller's channel: the caller closes it
+    }
+    owned.shutdownNow();
     try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
+      owned.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -1,10 +1,12 @@
 package dev.inferscope.triton;
 
+import dev.inferscope.core.CallContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 
 /** An inference request: model, inputs, requested outputs, parameters. Immutable. */
@@ -15,6 +17,8 @@ public final class InferRequest {
   private final List<Tensor> inputs;
   private final List<String> outputs;
   private final Map<String, Object> parameters;
+  private final CallContext context;
+  private final @Nullable ToDoubleFunction<InferResult> confidence;
 
   private InferRequest(Builder b) {
     this.model = b.model;
@@ -23,6 +27,8 @@ public final class InferRequest {
     this.inputs = List.copyOf(b.inputs);
     this.outputs = List.copyOf(b.outputs);
     this.parameters = Map.copyOf(b.parameters);
+    this.context = b.context;
+    this.confidence = b.confidence;
   }
 
   public static Builder builder(String model) {
@@ -53,6 +59,17 @@ public final class InferRequest {
   /** Request parameters (String, Long/Integer, Boolean or Double values). */
   public Map<String, Object> parameters() {
     return parameters;
+  }
+
+
+  /** What the caller told Inferscope about this call (experiment, identities, attributes); never sent. */
+  public CallContext context() {
+    return context;
+  }
+
+  /** The function that reads the prediction's confidence from the result, or {@code null}. */
+  public @Nullable ToDoubleFunction<InferResult> confidence() {
+    return confidence;
   }
 
   /** The total bytes of the inputs. */
@@ -87,6 +104,8 @@ public final class InferRequest {
     private final List<Tensor> inputs = new ArrayList<>();
     private final List<String> outputs = new ArrayList<>();
     private final Map<String, Object> parameters = new LinkedHashMap<>();
+    private CallContext context = CallContext.empty();
+    private @Nullable ToDoubleFunction<InferResult> confidence;
 
     private Builder(String model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -119,6 +138,25 @@ public final class InferRequest {
         throw new IllegalArgumentException("parameters are String, Long, Integer, Boolean or Double");
       }
       parameters.put(name, value);
+      return this;
+    }
+
+    /**
+     * Experiment and variant, user id, client address and custom attributes for this call's telemetry
+     * (see {@link CallContext}). Not sent to the server.
+     */
+    public Builder context(CallContext context) {
+      this.context = Objects.requireNonNull(context, "context");
+      return this;
+    }
+
+    /**
+     * Reads the model's confidence in its prediction (0..1) from the result: calls below the log policy's
+     * threshold are always logged (the value itself never is). A function that throws, or a value outside
+     * 0..1, records no confidence; the call's result is unaffected.
+     */
+    public Builder confidence(@Nullable ToDoubleFunction<InferResult> confidence) {
+      this.confidence = confidence;
       return this;
     }
 

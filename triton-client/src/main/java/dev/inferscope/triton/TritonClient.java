@@ -2,6 +2,8 @@ package dev.inferscope.triton;
 
 import dev.inferscope.core.Call;
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.GpuStateSource;
+import dev.inferscope.triton.internal.GrpcTargets;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.InferenceSystem;
@@ -57,6 +59,7 @@ public final class TritonClient implements AutoCloseable {
   private final @Nullable Duration defaultDeadline;
   private final String endpoint;
   private final List<String> gpuIds;
+  private final @Nullable GpuStateSource gpuSource;
   private final @Nullable ModelStatisticsPoller poller;
   private final @Nullable TritonServerMetrics serverMetrics;
   private final java.util.concurrent.@Nullable ScheduledExecutorService probes;
@@ -69,6 +72,7 @@ public final class TritonClient implements AutoCloseable {
     this.defaultDeadline = b.defaultDeadline;
     this.endpoint = b.endpoint;
     this.gpuIds = List.copyOf(b.gpuIds);
+    this.gpuSource = b.gpuSource;
     if (telemetry.meterRegistry() != null) {
       resilience.bindTo(telemetry.meterRegistry());
     }
@@ -131,9 +135,27 @@ public final class TritonClient implements AutoCloseable {
     return serverMetrics;
   }
 
-  /** A builder for a gRPC client of {@code target} ({@code host:port}, or {@code inprocess:<name>}). */
+  /**
+   * A builder for a gRPC client of {@code target}, read by gRPC's own rules: {@code host:port} (a bare
+   * host gets Triton's port 8001), a name-resolver URI such as {@code dns:///triton:8001} (round-robin
+   * over a headless Service with {@code channelConfigurer}), {@code unix:/path}, or {@code inprocess:<name>}
+   * for tests. Inferscope builds, owns and closes this channel.
+   *
+   * @throws IllegalArgumentException for an empty target or a bad port (at {@code build()})
+   */
   public static Builder grpc(String target) {
     return new Builder(Objects.requireNonNull(target, "target"), null);
+  }
+
+  /**
+   * A builder for a gRPC client over the caller's channel: its name resolver, load balancing,
+   * keepalive, interceptors, credentials and mTLS are the caller's. Inferscope never closes it. TLS and
+   * message-size settings belong on the caller's channel builder and are refused here.
+   */
+  public static Builder grpc(io.grpc.Channel channel) {
+    Builder b = new Builder(null, null);
+    b.channel = Objects.requireNonNull(channel, "channel");
+    return b;
   }
 
   /** A builder for an HTTP client of {@code url} (e.g. {@code http://triton:8000}). */
@@ -153,7 +175,8 @@ public final class TritonClient implements AutoCloseable {
     CallDescriptor.Builder d = CallDescriptor.builder(InferenceSystem.TRITON, operation, model)
         .endpoint(endpoint)
         .server(transport.host(), transport.port())
-        .gpuIds(gpuIds);
+        .gpuIds(gpuIds)
+        .gpuSource(gpuSource);
     transport.describe(d, method, httpMethod, path);
     return d;
   }
@@ -224,6 +247,7 @@ public final class TritonClient implements AutoCloseable {
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
       InferResult r = transport.infer(call, request, dl);
       attachServerTiming(call, request.model());
+      call.confidence(r, request.confidence());
       return r;
     });
   }
@@ -242,6 +266,7 @@ public final class TritonClient implements AutoCloseable {
           // not thenApply: cancelling the returned future must reach the transport's future
           return dev.inferscope.core.internal.Futures.map(transport.inferAsync(call, request, dl), r -> {
             attachServerTiming(call, request.model());
+            call.confidence(r, request.confidence());
             return r;
           });
         });
@@ -255,6 +280,7 @@ public final class TritonClient implements AutoCloseable {
         .requestId(id)
         .batchSize(request.batchSize())
         .requestBytes(request.inputBytes())
+        .context(request.context())
         .build();
   }
 
@@ -298,6 +324,7 @@ public final class TritonClient implements AutoCloseable {
         .maxTokens(request.maxTokens())
         .temperature(request.temperature())
         .topP(request.topP())
+        .context(request.context())
         .build();
     Call call = telemetry.start(d);
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
@@ -419,6 +446,10 @@ public final class TritonClient implements AutoCloseable {
     private final Map<String, String> headers = new LinkedHashMap<>();
     private String endpoint = "default";
     private List<String> gpuIds = List.of();
+    private @Nullable GpuStateSource gpuSource;
+    private io.grpc.@Nullable Channel channel;
+    private java.util.function.@Nullable Consumer<NettyChannelBuilder> channelConfigurer;
+    private boolean channelSettings;
     private boolean timeoutParameter;
     private boolean binary = true;
     private boolean gzip;
@@ -477,6 +508,7 @@ public final class TritonClient implements AutoCloseable {
      * @throws IllegalArgumentException when not positive
      */
     public Builder maxInboundMessageSize(int bytes) {
+      this.channelSettings = true;
       this.maxInboundMessageSize = (int) dev.inferscope.core.internal.Settings.positive("maxInboundMessageSize", bytes);
       return this;
     }
@@ -511,9 +543,28 @@ public final class TritonClient implements AutoCloseable {
       return this;
     }
 
-    /** UUIDs of the GPUs serving this endpoint, to attach their state to spans. */
+    /** UUIDs (or indexes) of the GPUs serving this endpoint, to attach their state to spans. */
     public Builder gpuIds(List<String> gpuIds) {
       this.gpuIds = List.copyOf(gpuIds);
+      return this;
+    }
+
+    /**
+     * Where this server's GPU state comes from (for example a {@code RemoteGpuStateSource} over this
+     * Triton's {@code /metrics}); default the telemetry's source. Calls of this client carry this
+     * source's GPU, so a trace never shows another server's GPU on this server's calls.
+     */
+    public Builder gpuSource(@Nullable GpuStateSource gpuSource) {
+      this.gpuSource = gpuSource;
+      return this;
+    }
+
+    /**
+     * gRPC: adjusts the channel Inferscope builds for a target, after its own settings (keepalive,
+     * {@code defaultLoadBalancingPolicy("round_robin")}, interceptors, executors, …).
+     */
+    public Builder channelConfigurer(java.util.function.Consumer<NettyChannelBuilder> configurer) {
+      this.channelConfigurer = Objects.requireNonNull(configurer, "configurer");
       return this;
     }
 
@@ -591,7 +642,15 @@ public final class TritonClient implements AutoCloseable {
 
     public TritonClient build() {
       Transport t;
-      if (target != null) {
+      if (channel != null) {
+        if (tls || channelSettings || channelConfigurer != null) {
+          throw new IllegalArgumentException("TLS, certificates, the inbound message size and channel"
+              + " configurers are settings of the caller's channel: set them on its builder");
+        }
+        GrpcTargets.Endpoint e = GrpcTargets.ofAuthority(channel.authority());
+        t = new GrpcTransport(channel, null, headers, e == null ? "unknown" : e.host(), e == null ? -1 : e.port(),
+            timeoutParameter);
+      } else if (target != null) {
         t = grpcTransport(target);
       } else {
         // a caller's HttpClient is used as given and never closed; without one the layer builds its own
@@ -611,15 +670,12 @@ public final class TritonClient implements AutoCloseable {
         host = name;
         port = -1;
       } else {
-        int colon = target.lastIndexOf(':');
-        host = colon > 0 ? target.substring(0, colon) : target;
-        try {
-          port = colon > 0 ? dev.inferscope.core.internal.Settings.port("target " + target,
-              Integer.parseInt(target.substring(colon + 1))) : 8001;
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("target " + target + ": the port is not a number", e);
-        }
-        NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port).maxInboundMessageSize(maxInboundMessageSize);
+        String channelTarget = GrpcTargets.channelTarget(target);
+        GrpcTargets.Endpoint endpoint = GrpcTargets.endpoint(target);
+        host = endpoint.host();
+        port = endpoint.port();
+        NettyChannelBuilder b = NettyChannelBuilder.forTarget(channelTarget)
+            .maxInboundMessageSize(maxInboundMessageSize);
         if (tls) {
           try {
             SslContextBuilder ssl = GrpcSslContexts.forClient();
@@ -642,9 +698,12 @@ public final class TritonClient implements AutoCloseable {
         } else {
           b.usePlaintext();
         }
+        if (channelConfigurer != null) {
+          channelConfigurer.accept(b);
+        }
         channel = b.build();
       }
-      return new GrpcTransport(channel, headers, host, port, timeoutParameter);
+      return new GrpcTransport(channel, channel, headers, host, port, timeoutParameter);
     }
   }
 }

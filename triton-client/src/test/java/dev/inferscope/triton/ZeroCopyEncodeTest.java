@@ -16,8 +16,8 @@ class ZeroCopyEncodeTest {
 
   @Test
   void aHeapBufferIsReferencedNotCopiedAndOthersAreCopiedOnce() {
-    GrpcTransport transport = new GrpcTransport(InProcessChannelBuilder.forName("unused").build(), Map.of(),
-        "unused", -1, false);
+    io.grpc.ManagedChannel channel = InProcessChannelBuilder.forName("unused").build();
+    GrpcTransport transport = new GrpcTransport(channel, channel, Map.of(), "unused", -1, false);
     try {
       byte[] caller = new byte[16];
       InferRequest request = InferRequest.builder("m")

@@ -1,7 +1,9 @@
 package dev.inferscope.vllm;
 
 import dev.inferscope.core.Call;
+import dev.inferscope.core.CallContext;
 import dev.inferscope.core.CallDescriptor;
+import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
@@ -31,6 +33,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToDoubleFunction;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -67,6 +70,7 @@ public final class VllmClient implements AutoCloseable {
   private final Map<String, String> headers;
   private final String endpoint;
   private final List<String> gpuIds;
+  private final @Nullable GpuStateSource gpuSource;
   private final InferenceSystem system;
   private final boolean includeUsage;
   private final HttpLayer http;
@@ -87,6 +91,7 @@ public final class VllmClient implements AutoCloseable {
     this.headers = Map.copyOf(b.headers);
     this.endpoint = b.endpoint;
     this.gpuIds = List.copyOf(b.gpuIds);
+    this.gpuSource = b.gpuSource;
     this.system = b.system;
     this.includeUsage = b.includeUsage;
     if (telemetry.meterRegistry() != null) {
@@ -142,8 +147,9 @@ public final class VllmClient implements AutoCloseable {
 
   /** A chat completion within {@code deadline}. */
   public Completion chat(ChatRequest request, @Nullable Deadline deadline) {
-    return complete(descriptor("chat", request.model(), request.sampling(), false), "/v1/chat/completions",
-        () -> OpenAiCodec.encodeChat(request, false, false), true, deadline);
+    return complete(descriptor("chat", request.model(), request.sampling(), false, request.context()),
+        "/v1/chat/completions", () -> OpenAiCodec.encodeChat(request, false, false), true, request.confidence(),
+        deadline);
   }
 
   /** A text completion, within the client's default deadline. */
@@ -153,8 +159,9 @@ public final class VllmClient implements AutoCloseable {
 
   /** A text completion within {@code deadline}. */
   public Completion complete(CompletionRequest request, @Nullable Deadline deadline) {
-    return complete(descriptor("text_completion", request.model(), request.sampling(), false), "/v1/completions",
-        () -> OpenAiCodec.encodeCompletion(request, false, false), false, deadline);
+    return complete(descriptor("text_completion", request.model(), request.sampling(), false, request.context()),
+        "/v1/completions", () -> OpenAiCodec.encodeCompletion(request, false, false), false, request.confidence(),
+        deadline);
   }
 
   /** An asynchronous chat completion; cancelling the future aborts the HTTP exchange. */
@@ -164,7 +171,7 @@ public final class VllmClient implements AutoCloseable {
 
   /** An asynchronous chat completion within {@code deadline}. */
   public CompletableFuture<Completion> chatAsync(ChatRequest request, @Nullable Deadline deadline) {
-    CallDescriptor d = descriptor("chat", request.model(), request.sampling(), false);
+    CallDescriptor d = descriptor("chat", request.model(), request.sampling(), false, request.context());
     Call call = telemetry.start(d);
     byte[] body;
     try {
@@ -175,7 +182,8 @@ public final class VllmClient implements AutoCloseable {
     }
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
     return call.executeAsync(resilience, dl, (attempt, budget) ->
-        http.sendAsync(post("/v1/chat/completions", body, budget, call), budget, r -> decode(call, r, true)));
+        http.sendAsync(post("/v1/chat/completions", body, budget, call), budget,
+            r -> decode(call, r, true, request.confidence())));
   }
 
   /** A streamed chat completion. Close or cancel the stream if you stop reading early. */
@@ -185,7 +193,8 @@ public final class VllmClient implements AutoCloseable {
 
   /** A streamed chat completion within {@code deadline} (which also bounds every wait for a chunk). */
   public CompletionStream chatStream(ChatRequest request, @Nullable Deadline deadline) {
-    return stream(descriptor("chat", request.model(), request.sampling(), true), "/v1/chat/completions",
+    return stream(descriptor("chat", request.model(), request.sampling(), true, request.context()),
+        "/v1/chat/completions",
         () -> OpenAiCodec.encodeChat(request, true, includeUsage), true, deadline);
   }
 
@@ -196,7 +205,8 @@ public final class VllmClient implements AutoCloseable {
 
   /** A streamed text completion within {@code deadline}. */
   public CompletionStream completeStream(CompletionRequest request, @Nullable Deadline deadline) {
-    return stream(descriptor("text_completion", request.model(), request.sampling(), true), "/v1/completions",
+    return stream(descriptor("text_completion", request.model(), request.sampling(), true, request.context()),
+        "/v1/completions",
         () -> OpenAiCodec.encodeCompletion(request, true, includeUsage), false, deadline);
   }
 
@@ -214,7 +224,12 @@ public final class VllmClient implements AutoCloseable {
 
   /** Embeddings of each input, in order. */
   public Embeddings embeddings(String model, List<String> inputs) {
-    CallDescriptor d = descriptor("embeddings", model, SamplingParams.defaults(), false);
+    return embeddings(model, inputs, CallContext.empty());
+  }
+
+  /** Embeddings of each input, in order, with {@code context} for the call's telemetry (never sent). */
+  public Embeddings embeddings(String model, List<String> inputs, CallContext context) {
+    CallDescriptor d = descriptor("embeddings", model, SamplingParams.defaults(), false, context);
     Call call = telemetry.start(d);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       byte[] body = encode(call, () -> Json.write(Map.of("model", model, "input", inputs))
@@ -348,7 +363,8 @@ public final class VllmClient implements AutoCloseable {
     T decode(byte[] body);
   }
 
-  private CallDescriptor descriptor(String operation, String model, SamplingParams p, boolean streaming) {
+  private CallDescriptor descriptor(String operation, String model, SamplingParams p, boolean streaming,
+      CallContext context) {
     return CallDescriptor.builder(system, operation, model)
         .endpoint(endpoint)
         .requestId(dev.inferscope.core.internal.RequestIds.next())
@@ -360,6 +376,8 @@ public final class VllmClient implements AutoCloseable {
         .temperature(p.temperature())
         .topP(p.topP())
         .gpuIds(gpuIds)
+        .gpuSource(gpuSource)
+        .context(context)
         .build();
   }
 
@@ -381,7 +399,7 @@ public final class VllmClient implements AutoCloseable {
   }
 
   private Completion complete(CallDescriptor d, String path, Encoder encoder, boolean chat,
-      @Nullable Deadline deadline) {
+      @Nullable ToDoubleFunction<Completion> confidence, @Nullable Deadline deadline) {
     Call call = telemetry.start(d);
     byte[] body;
     try {
@@ -391,11 +409,12 @@ public final class VllmClient implements AutoCloseable {
       throw InferenceException.from(e);
     }
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
-      return decode(call, http.send(post(path, body, dl, call), dl), chat);
+      return decode(call, http.send(post(path, body, dl, call), dl), chat, confidence);
     });
   }
 
-  private Completion decode(Call call, HttpLayer.Response r, boolean chat) {
+  private Completion decode(Call call, HttpLayer.Response r, boolean chat,
+      @Nullable ToDoubleFunction<Completion> confidence) {
     byte[] body = http.ok(call, r).body();
     long t0 = telemetry.clock().nanoTime();
     Completion c = OpenAiCodec.decodeCompletion(body, chat);
@@ -406,6 +425,7 @@ public final class VllmClient implements AutoCloseable {
     call.responseModel(c.model());
     call.finishReasons(c.finishReasons());
     call.tokens(c.usage().promptTokens(), c.usage().completionTokens());
+    call.confidence(c, confidence);
     return c;
   }
 
@@ -508,6 +528,7 @@ public final class VllmClient implements AutoCloseable {
     private final Map<String, String> headers = new LinkedHashMap<>();
     private String endpoint = "default";
     private List<String> gpuIds = List.of();
+    private @Nullable GpuStateSource gpuSource;
     private InferenceSystem system = InferenceSystem.VLLM;
     private boolean includeUsage = true;
     private @Nullable HttpClient httpClient;
@@ -603,7 +624,17 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
-    /** UUIDs of the GPUs serving this endpoint, to attach their state to spans. */
+    /**
+     * Where this server's GPU state comes from (for example a {@code RemoteGpuStateSource} over the
+     * server's own dcgm-exporter); default the telemetry's source. Calls of this client carry this
+     * source's GPU, so a trace never shows another server's GPU on this server's calls.
+     */
+    public Builder gpuSource(@Nullable GpuStateSource gpuSource) {
+      this.gpuSource = gpuSource;
+      return this;
+    }
+
+    /** UUIDs (or indexes) of the GPUs serving this endpoint, to attach their state to spans. */
     public Builder gpuIds(List<String> gpuIds) {
       this.gpuIds = List.copyOf(gpuIds);
       return this;

