@@ -36,7 +36,8 @@ public record InferscopeProperties(
     @DefaultValue Health health,
     @DefaultValue Stats stats,
     @DefaultValue Triton triton,
-    @DefaultValue Vllm vllm) {
+    @DefaultValue Vllm vllm,
+    @DefaultValue Context context) {
 
   /** Replaces absent groups with their defaults. */
   public InferscopeProperties {
@@ -48,11 +49,42 @@ public record InferscopeProperties(
     stats = stats != null ? stats : Stats.defaults();
     triton = triton != null ? triton : new Triton(Map.of());
     vllm = vllm != null ? vllm : new Vllm(Map.of());
+    context = context != null ? context : Context.defaults();
   }
 
   /** Properties with every default, as if nothing was configured. */
   public static InferscopeProperties defaults() {
-    return new InferscopeProperties(true, null, null, null, null, null, null, null, null);
+    return new InferscopeProperties(true, null, null, null, null, null, null, null, null, null);
+  }
+
+  /**
+   * Per-call context every call picks up ({@code inferscope.context.*}): Baggage entries copied into
+   * custom attributes, the Baggage keys of the experiment and variant, and the custom attribute keys
+   * allowed onto the duration meters as tags (at most 100 values each). Requests set their own context
+   * with {@code CallContext} on the request.
+   *
+   * @param baggageAttributes Baggage keys copied into each call's custom attributes (span and log line)
+   * @param experimentBaggageKey the Baggage key of the experiment, for example ab.experiment
+   * @param variantBaggageKey the Baggage key of the variant, for example ab.variant
+   * @param meterAttributes custom attribute keys allowed as tags on the duration meters
+   */
+  public record Context(
+      @DefaultValue List<String> baggageAttributes,
+      @Nullable String experimentBaggageKey,
+      @Nullable String variantBaggageKey,
+      @DefaultValue List<String> meterAttributes) {
+    public Context {
+      baggageAttributes = baggageAttributes != null ? List.copyOf(baggageAttributes) : List.of();
+      meterAttributes = meterAttributes != null ? List.copyOf(meterAttributes) : List.of();
+      if ((experimentBaggageKey == null) != (variantBaggageKey == null)) {
+        throw new IllegalArgumentException("inferscope.context.experiment-baggage-key and variant-baggage-key"
+            + " are set together");
+      }
+    }
+
+    static Context defaults() {
+      return new Context(List.of(), null, null, List.of());
+    }
   }
 
   /**
@@ -361,6 +393,8 @@ public record InferscopeProperties(
    *     time into queue and compute; zero turns polling off.
    * @param metrics Scraping of Triton's "/metrics" (queue depth).
    * @param gpuUuids The GPUs this server runs on, for GPU state on each call.
+   * @param gpuSource The name of the GpuStateSource bean that sees this server's GPUs (for example a
+   *     ScrapedGpuStateSource over its own dcgm-exporter), or none; unset, the application-wide source.
    * @param models The models whose readiness the health contributor checks and whose statistics are
    *     polled.
    */
@@ -374,6 +408,7 @@ public record InferscopeProperties(
       @DefaultValue("5s") Duration statisticsInterval,
       @DefaultValue MetricsScraping metrics,
       @DefaultValue List<String> gpuUuids,
+      @Nullable String gpuSource,
       @DefaultValue List<String> models) {
 
     /** Replaces absent groups with their defaults. */
@@ -411,6 +446,8 @@ public record InferscopeProperties(
    * @param resilience Retries (before the first byte only), circuit breaker and bulkhead.
    * @param metrics Scraping of vLLM's "/metrics" (queue depth, KV-cache usage).
    * @param gpuUuids The GPUs this server runs on, for GPU state on each call.
+   * @param gpuSource The name of the GpuStateSource bean that sees this server's GPUs (for example a
+   *     ScrapedGpuStateSource over its own dcgm-exporter), or none; unset, the application-wide source.
    * @param models The models whose presence the health contributor checks.
    */
   public record VllmEndpoint(
@@ -422,6 +459,7 @@ public record InferscopeProperties(
       @DefaultValue Resilience resilience,
       @DefaultValue MetricsScraping metrics,
       @DefaultValue List<String> gpuUuids,
+      @Nullable String gpuSource,
       @DefaultValue List<String> models) {
 
     /** Replaces absent groups with their defaults. */
@@ -438,7 +476,7 @@ public record InferscopeProperties(
     public String toString() {
       return "VllmEndpoint[baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null ? "none" : "<redacted>")
           + ", deadline=" + deadline + ", idleTimeout=" + idleTimeout + ", tls=" + tls + ", resilience=" + resilience
-          + ", metrics=" + metrics + ", gpuUuids=" + gpuUuids + ", models=" + models + "]";
+          + ", metrics=" + metrics + ", gpuUuids=" + gpuUuids + ", gpuSource=" + gpuSource + ", models=" + models + "]";
     }
   }
 }

@@ -106,6 +106,12 @@ public final class InferscopeAutoConfiguration {
         .logPolicy(logPolicy)
         .gpuStateSource(gpuStateSource.getIfUnique(GpuStateSource::none))
         .clock(clock.getIfUnique(InferenceClock::system));
+    InferscopeProperties.Context context = properties.context();
+    b.attributesFromBaggage(context.baggageAttributes().toArray(new String[0]));
+    if (context.experimentBaggageKey() != null && context.variantBaggageKey() != null) {
+      b.experimentFromBaggage(context.experimentBaggageKey(), context.variantBaggageKey());
+    }
+    b.meterAttributes(context.meterAttributes().toArray(new String[0]));
     Set<String> operations = Set.copyOf(properties.stats().operations());
     listeners.orderedStream().forEach(l -> b.addListener(l instanceof SloTracker && !operations.isEmpty()
         ? inferenceOperationsOnly(l, operations) : l));

@@ -44,9 +44,9 @@ public final class InferscopeTritonAutoConfiguration {
   @Bean
   TritonClientFactory inferscopeTritonClientFactory(InferscopeProperties properties, InferenceTelemetry telemetry,
       InferenceEndpoints endpoints, ObjectProvider<TritonClientBuilderCustomizer> customizers,
-      ObjectProvider<SslBundles> sslBundles, ReadinessProbes probes) {
+      ObjectProvider<SslBundles> sslBundles, ReadinessProbes probes, BeanFactory beanFactory) {
     return new TritonClientFactory(properties, telemetry, endpoints, customizers.orderedStream().toList(),
-        sslBundles.getIfAvailable(), probes);
+        sslBundles.getIfAvailable(), probes, new GpuSources(beanFactory));
   }
 
   /** The clients by bean name. */

@@ -39,9 +39,9 @@ public final class InferscopeVllmAutoConfiguration {
   @Bean
   VllmClientFactory inferscopeVllmClientFactory(InferscopeProperties properties, InferenceTelemetry telemetry,
       InferenceEndpoints endpoints, ObjectProvider<VllmClientBuilderCustomizer> customizers,
-      ObjectProvider<SslBundles> sslBundles, ReadinessProbes probes) {
+      ObjectProvider<SslBundles> sslBundles, ReadinessProbes probes, BeanFactory beanFactory) {
     return new VllmClientFactory(properties, telemetry, endpoints, customizers.orderedStream().toList(),
-        sslBundles.getIfAvailable(), probes);
+        sslBundles.getIfAvailable(), probes, new GpuSources(beanFactory));
   }
 
   /** The clients by endpoint name. */

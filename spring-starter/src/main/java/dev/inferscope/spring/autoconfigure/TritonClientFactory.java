@@ -35,18 +35,21 @@ final class TritonClientFactory implements DisposableBean {
   private final List<TritonClientBuilderCustomizer> customizers;
   private final @Nullable SslBundles sslBundles;
   private final ReadinessProbes probes;
+  private final GpuSources gpuSources;
   private final Map<String, ResiliencePolicy> policies = new LinkedHashMap<>();
   private final List<TritonQueueDepth> scrapers = new ArrayList<>();
   private final Set<String> scraped = new HashSet<>();
 
   TritonClientFactory(InferscopeProperties properties, InferenceTelemetry telemetry, InferenceEndpoints endpoints,
-      List<TritonClientBuilderCustomizer> customizers, @Nullable SslBundles sslBundles, ReadinessProbes probes) {
+      List<TritonClientBuilderCustomizer> customizers, @Nullable SslBundles sslBundles, ReadinessProbes probes,
+      GpuSources gpuSources) {
     this.properties = properties;
     this.telemetry = telemetry;
     this.endpoints = endpoints;
     this.customizers = List.copyOf(customizers);
     this.sslBundles = sslBundles;
     this.probes = probes;
+    this.gpuSources = gpuSources;
   }
 
   /** Bean name → transport of one endpoint's clients. */
@@ -122,6 +125,7 @@ final class TritonClientFactory implements DisposableBean {
         .endpoint(name)
         .resilience(policy)
         .gpuIds(e.gpuUuids())
+        .gpuSource(gpuSources.resolve("inferscope.triton.endpoints." + name + ".gpu-source", e.gpuSource()))
         .timeoutParameter(e.timeoutParameter());
     Duration deadline = e.deadline();
     if (deadline != null) {

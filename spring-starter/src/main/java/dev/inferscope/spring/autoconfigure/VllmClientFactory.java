@@ -26,15 +26,18 @@ final class VllmClientFactory {
   private final List<VllmClientBuilderCustomizer> customizers;
   private final @Nullable SslBundles sslBundles;
   private final ReadinessProbes probes;
+  private final GpuSources gpuSources;
 
   VllmClientFactory(InferscopeProperties properties, InferenceTelemetry telemetry, InferenceEndpoints endpoints,
-      List<VllmClientBuilderCustomizer> customizers, @Nullable SslBundles sslBundles, ReadinessProbes probes) {
+      List<VllmClientBuilderCustomizer> customizers, @Nullable SslBundles sslBundles, ReadinessProbes probes,
+      GpuSources gpuSources) {
     this.properties = properties;
     this.telemetry = telemetry;
     this.endpoints = endpoints;
     this.customizers = List.copyOf(customizers);
     this.sslBundles = sslBundles;
     this.probes = probes;
+    this.gpuSources = gpuSources;
   }
 
   VllmClient create(String name) {
@@ -52,7 +55,8 @@ final class VllmClientFactory {
         .endpoint(name)
         .resilience(policy)
         .apiKey(e.apiKey())
-        .gpuIds(e.gpuUuids());
+        .gpuIds(e.gpuUuids())
+        .gpuSource(gpuSources.resolve("inferscope.vllm.endpoints." + name + ".gpu-source", e.gpuSource()));
     Duration deadline = e.deadline();
     if (deadline != null) {
       b.defaultDeadline(deadline.isZero() || deadline.isNegative() ? null : deadline);
