@@ -494,9 +494,11 @@ public final class Call {
   }
 
   /**
-   * Records the confidence {@code reader} finds in {@code result} (the request's confidence function):
-   * nothing when the reader is null, throws, or gives a value outside 0..1. The result is never touched
-   * otherwise, and a failing reader never fails the call.
+   * Records the confidence {@code reader} finds in {@code result} (the request's confidence function),
+   * and feeds it to the telemetry's {@link InferenceTelemetry#driftMonitor() drift monitor} as a
+   * prediction of this call's model ({@code inference.prediction.confidence}); nothing when the reader is
+   * null, throws, or gives a value outside 0..1. The result is never touched otherwise, and a failing
+   * reader never fails the call.
    */
   public <T> void confidence(T result, @Nullable ToDoubleFunction<? super T> reader) {
     if (reader == null) {
@@ -509,7 +511,11 @@ public final class Call {
       LOG.debug("inferscope: the request's confidence function failed; no confidence recorded", e);
       return;
     }
-    confidence(c);
+    if (c >= 0 && c <= 1) {
+      confidence(c);
+      // the quality dashboard's confidence panels (inference.prediction.confidence / .low_confidence)
+      telemetry.driftMonitor().observePrediction(descriptor.model(), c, null);
+    }
   }
 
   /** Whether the call has ended. */

@@ -73,7 +73,8 @@ public final class InferenceTelemetry {
     this.meterAttributes = List.copyOf(b.meterAttributes);
     this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry, meterAttributes);
     this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
-    if (b.meterRegistry != null && b.driftMonitor != null) {
+    if (b.meterRegistry != null) {
+      // meters appear only for models and features actually observed
       driftMonitor.bindTo(b.meterRegistry);
     }
   }

@@ -133,6 +133,34 @@ class CallPipelineTest {
   }
 
   @Test
+  void experimentsFromHeadersCannotExhaustTheRegistry() {
+    InferenceTelemetry t = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).build();
+    for (int i = 0; i < 130; i++) {
+      t.start(chat().context(CallContext.builder().experiment("exp" + i, "v" + i).build()).build()).end();
+    }
+    assertThat(fx.meters.find("inference.client.duration").timers())
+        .hasSize(dev.inferscope.core.internal.CallMeters.MAX_VALUES_PER_TAG + 1);
+    assertThat(fx.meters.get("inference.client.duration").tags("experiment", "other", "variant", "other").timer()
+        .count()).isEqualTo(30);
+  }
+
+  @Test
+  void aConfidenceFunctionFeedsTheRecordAndThePredictionMeters() {
+    List<CallRecord> records = new ArrayList<>();
+    InferenceTelemetry t = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).addListener(records::add)
+        .build();
+    for (double c : new double[] {0.9, 0.2, 1.5}) {
+      Call call = t.start(chat().build());
+      call.confidence(c, x -> x);
+      call.end();
+    }
+    assertThat(records).extracting(CallRecord::confidence).containsExactly(0.9, 0.2, Double.NaN);
+    assertThat(fx.meters.get("inference.prediction.confidence").tag("model", "llama").summary().count()).isEqualTo(2);
+    assertThat(fx.meters.get("inference.prediction.low_confidence").tag("model", "llama").counter().count())
+        .isEqualTo(1);
+  }
+
+  @Test
   void baggageAllowListFillsAttributesAndExperimentButTheRequestWins() {
     InferenceTelemetry t = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled())
         .attributesFromBaggage("tenant", "region").experimentFromBaggage("ab.experiment", "ab.variant").build();

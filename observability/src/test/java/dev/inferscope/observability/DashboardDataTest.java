@@ -1,5 +1,6 @@
 package dev.inferscope.observability;
 
+import dev.inferscope.testkit.prometheus.Promtool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -25,7 +26,6 @@ import tools.jackson.databind.JsonNode;
  * register, are checked by name and syntax only.
  */
 class DashboardDataTest {
-  private static final Set<String> COUNTER_SUFFIXES = Set.of("_total", "_count", "_sum", "_bucket");
 
   @TempDir
   static Path tmp;
@@ -39,7 +39,6 @@ class DashboardDataTest {
 
   @Test
   void queriesOnSdkMetricsReturnDataFromARealScrape() throws Exception {
-    Map<String, String> series = inputSeries(SdkScrape.text());
     Set<String> available = SdkMetricNamesTest.namesIn(SdkScrape.text());
     Map<String, String> sources = new HashMap<>();
     Assets.contract().forEach(e -> sources.put(e.name(), e.source()));
@@ -66,22 +65,10 @@ class DashboardDataTest {
     }
     assertThat(queries).as("queries answerable from the SDK's own series").hasSizeGreaterThan(30);
 
-    StringBuilder yaml = new StringBuilder();
-    for (Path rf : Assets.ruleFiles()) {
-      yaml.append(yaml.isEmpty() ? "rule_files:\n" : "").append("  - ").append(Promtool.quoted(rf.toString())).append('\n');
-    }
-    yaml.append("evaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n");
-    series.forEach((s, values) -> yaml.append("      - series: '").append(s.replace("'", "''")).append("'\n")
-        .append("        values: '").append(values).append("'\n"));
-    yaml.append("    promql_expr_test:\n");
-    for (String q : queries.values()) {
-      yaml.append("      - expr: ").append(Promtool.quoted("group(" + q + ")")).append('\n')
-          .append("        eval_time: 15m\n")
-          .append("        exp_samples:\n          - labels: '{}'\n            value: 1\n");
-    }
+    String yaml = Promtool.queriesReturnDataTest(SdkScrape.text(), queries.values(), Assets.ruleFiles());
     Path file = tmp.resolve("dashboards-on-sdk-data.yml");
-    Files.writeString(file, yaml.toString());
-    Promtool.Result r = Promtool.run(List.of(promtool, "test", "rules", file.toString()), tmp);
+    Files.writeString(file, yaml);
+    Promtool.Result r = Promtool.run(List.of(promtool, "test", "rules", file.toString()), Assets.DIR, tmp);
     assertThat(r.exit()).as("queries with no data from the SDK's series (a query whose result is 'got: nil' selects "
         + "labels or values the SDK does not export):\n" + explain(r.output(), queries)).isZero();
   }
@@ -104,39 +91,11 @@ class DashboardDataTest {
     return true;
   }
 
-  /** Scrape lines to promtool input series: counters grow by their value each minute, gauges stay. */
-  static Map<String, String> inputSeries(String exposition) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String line : exposition.split("\n")) {
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      int space = line.lastIndexOf(' ');
-      String series = line.substring(0, space);
-      String value = line.substring(space + 1);
-      String name = series.contains("{") ? series.substring(0, series.indexOf('{')) : series;
-      boolean counter = COUNTER_SUFFIXES.stream().anyMatch(name::endsWith);
-      String values;
-      if (value.equals("NaN")) {
-        values = String.join(" ", java.util.Collections.nCopies(16, "NaN"));
-      } else {
-        double v = Double.parseDouble(value);
-        if (Double.isInfinite(v)) {
-          continue;
-        }
-        String plain = java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
-        values = counter ? "0+" + plain + "x15" : plain + "x15";
-      }
-      out.put(series, values);
-    }
-    return out;
-  }
-
   @Test
   void scrapeLinesBecomeInputSeries() {
-    Map<String, String> s = inputSeries("# TYPE x counter\nx_total{a=\"b\"} 2.0\ng{a=\"c d\"} 1.5\nh NaN\n");
+    Map<String, String> s = Promtool.inputSeries("# TYPE x counter\nx_total{a=\"b\"} 2.0\ng{a=\"c d\"} 1.5\nh NaN\n");
     assertThat(s).containsEntry("x_total{a=\"b\"}", "0+2x15").containsEntry("g{a=\"c d\"}", "1.5x15");
-    assertThat(inputSeries("small 1.0E-4\n")).containsEntry("small", "0.0001x15");
+    assertThat(Promtool.inputSeries("small 1.0E-4\n")).containsEntry("small", "0.0001x15");
     assertThat(s.get("h")).startsWith("NaN NaN");
   }
 

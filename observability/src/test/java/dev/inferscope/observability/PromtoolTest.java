@@ -1,5 +1,6 @@
 package dev.inferscope.observability;
 
+import dev.inferscope.testkit.prometheus.Promtool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -31,14 +32,14 @@ class PromtoolTest {
   void checkRules() throws Exception {
     List<String> cmd = new ArrayList<>(List.of(promtool, "check", "rules"));
     Assets.ruleFiles().forEach(p -> cmd.add(Assets.DIR.relativize(p).toString()));
-    Promtool.runOk(cmd, tmp);
+    runOk(cmd, tmp);
   }
 
   @Test
   void unitTestRules() throws Exception {
     List<String> cmd = new ArrayList<>(List.of(promtool, "test", "rules"));
     Assets.ruleTestFiles().forEach(p -> cmd.add(Assets.DIR.relativize(p).toString()));
-    Promtool.runOk(cmd, tmp);
+    runOk(cmd, tmp);
   }
 
   /**
@@ -61,7 +62,7 @@ class PromtoolTest {
     assertThat(n).isGreaterThan(40);
     Path file = tmp.resolve("dashboard-queries.yml");
     Files.writeString(file, rules.toString());
-    assertThat(Promtool.runOk(List.of(promtool, "check", "rules", file.toString()), tmp))
+    assertThat(runOk(List.of(promtool, "check", "rules", file.toString()), tmp))
         .contains("SUCCESS: " + n + " rules found");
   }
 
@@ -75,7 +76,15 @@ class PromtoolTest {
   void promtoolNoticesABrokenRule() throws Exception {
     Path broken = tmp.resolve("broken.yml");
     Files.writeString(broken, "groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: sum(rate(x[5m]\n");
-    Promtool.Result r = Promtool.run(List.of(promtool, "check", "rules", broken.toString()), tmp);
+    Promtool.Result r = Promtool.run(List.of(promtool, "check", "rules", broken.toString()), Assets.DIR, tmp);
     assertThat(r.exit()).as(r.output()).isNotZero();
+  }
+
+  /** Runs a promtool command that must succeed and print SUCCESS; returns its output. */
+  private static String runOk(List<String> cmd, Path scratch) throws Exception {
+    Promtool.Result r = Promtool.run(cmd, Assets.DIR, scratch);
+    assertThat(r.exit()).as(String.join(" ", cmd) + " exit status; output:\n" + r.output()).isZero();
+    assertThat(r.output()).contains("SUCCESS").doesNotContain("FAILED");
+    return r.output();
   }
 }

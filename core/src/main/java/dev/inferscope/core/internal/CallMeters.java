@@ -53,6 +53,8 @@ public final class CallMeters {
       "gen_ai.request.model");
 
   private final Map<String, Set<String>> allowed;
+  private final Set<String> experiments = ConcurrentHashMap.newKeySet();
+  private final Set<String> variants = ConcurrentHashMap.newKeySet();
 
   public CallMeters(MeterRegistry registry) {
     this(registry, List.of());
@@ -112,7 +114,8 @@ public final class CallMeters {
       }
     } else {
       t = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(),
-          outcome.value(), error, d.experiment(), d.variant(), tags), this::durationTimer);
+          outcome.value(), error, bounded(experiments, d.experiment()), bounded(variants, d.variant()), tags),
+          this::durationTimer);
     }
     t.record(durationNanos, TimeUnit.NANOSECONDS);
     for (Map.Entry<Phase, Long> e : r.phaseNanos().entrySet()) {
@@ -153,6 +156,21 @@ public final class CallMeters {
         pm.ttfc.record(ttft, TimeUnit.NANOSECONDS);
       }
     }
+  }
+
+  /**
+   * {@code value}, or {@value #OTHER} once {@link #MAX_VALUES_PER_TAG} other values were seen: experiment
+   * and variant often come from request headers, and a meter per made-up value would exhaust the registry.
+   */
+  private static @Nullable String bounded(Set<String> seen, @Nullable String value) {
+    if (value == null || seen.contains(value)) {
+      return value;
+    }
+    if (seen.size() >= MAX_VALUES_PER_TAG) {
+      return OTHER;
+    }
+    seen.add(value);
+    return value;
   }
 
   /** Whether {@code key} is one of the duration meters' own tag keys. */
