@@ -44,7 +44,11 @@ class ClassifyController {
     for (int i = 0; i < pixels.length; i++) {
       pixels[i] = random.nextFloat();
     }
-    InferResult result = vision.infer(InferRequest.builder(model).input(Tensor.fp32("INPUT0", SHAPE, pixels)).build());
+    InferResult result = vision.infer(InferRequest.builder(model).input(Tensor.fp32("INPUT0", SHAPE, pixels))
+        // the top class's softmax probability: low-confidence calls are always logged, and the quality
+        // dashboard shows the mean and the low-confidence share per model
+        .confidence(ClassifyController::topProbability)
+        .build());
     List<Tensor> outputs = result.outputs();
     if (outputs.isEmpty()) {
       throw InferenceException.of(ErrorType.PROTOCOL, "the model returned no output");
@@ -57,5 +61,22 @@ class ClassifyController {
       }
     }
     return new Classification(result.model(), best, scores.length == 0 ? Float.NaN : scores[best]);
+  }
+
+  /** The largest softmax probability of the first output, or NaN without one. */
+  static double topProbability(InferResult result) {
+    if (result.outputs().isEmpty()) {
+      return Double.NaN;
+    }
+    float[] s = result.outputs().get(0).asFloats();
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : s) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (float v : s) {
+      sum += Math.exp(v - max);
+    }
+    return s.length == 0 ? Double.NaN : 1 / sum;
   }
 }
