@@ -160,7 +160,9 @@ public final class ResiliencePolicy {
         }
         long started = clock.nanoTime();
         InferenceException failure;
-        try {
+        // The call's span is current while the attempt sends: instrumentation below us (the OpenTelemetry
+        // Java agent's gRPC and java.net.http spans, a user's interceptors) then joins the call's trace.
+        try (io.opentelemetry.context.Scope ignored = call.makeCurrent()) {
           T result = attempt.run(n, deadline);
           if (cb != null) {
             cb.onSuccess(clock.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -242,7 +244,7 @@ public final class ResiliencePolicy {
     InferenceClock clock = call.clock();
     long started = clock.nanoTime();
     CompletableFuture<T> f;
-    try {
+    try (io.opentelemetry.context.Scope ignored = call.makeCurrent()) { // as in execute: the span is current
       f = Objects.requireNonNull(attempt.run(n, deadline), "attempt returned null");
     } catch (Throwable t) {
       f = CompletableFuture.failedFuture(t);

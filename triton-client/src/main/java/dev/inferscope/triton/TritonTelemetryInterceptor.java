@@ -86,8 +86,7 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
     if (!SERVICE.equals(method.getServiceName())) {
       return next.newCall(method, options);
     }
-    MethodDescriptor<Q, R> m = timedParse(method);
-    return new Instrumented<>(next.newCall(m, options), method, next.authority());
+    return new Instrumented<>(next, timedParse(method), options, method, next.authority());
   }
 
   /**
@@ -217,7 +216,10 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
 
   /** One RPC: start held until the first message, the call ended exactly once when gRPC closes it. */
   private final class Instrumented<Q, R> extends ForwardingClientCall<Q, R> {
-    private final ClientCall<Q, R> delegate;
+    private final Channel next;
+    private final MethodDescriptor<Q, R> timedMethod;
+    private final CallOptions options;
+    private @Nullable ClientCall<Q, R> delegate;
     private final MethodDescriptor<Q, R> method;
     private final @Nullable String authority;
     private @Nullable Listener<R> listener;
@@ -227,15 +229,27 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
     private @Nullable Boolean compression;
     private volatile @Nullable Call call;
 
-    Instrumented(ClientCall<Q, R> delegate, MethodDescriptor<Q, R> method, @Nullable String authority) {
-      this.delegate = delegate;
+    Instrumented(Channel next, MethodDescriptor<Q, R> timedMethod, CallOptions options, MethodDescriptor<Q, R> method,
+        @Nullable String authority) {
+      this.next = next;
+      this.timedMethod = timedMethod;
+      this.options = options;
       this.method = method;
       this.authority = authority;
     }
 
+    /**
+     * The channel's call, made when the first message goes out, with this RPC's span current: interceptors
+     * inside (the OpenTelemetry Java agent's gRPC instrumentation, a user's) then see the span as parent.
+     */
     @Override
     protected ClientCall<Q, R> delegate() {
-      return delegate;
+      ClientCall<Q, R> d = delegate;
+      if (d == null) {
+        d = next.newCall(timedMethod, options);
+        delegate = d;
+      }
+      return d;
     }
 
     @Override
@@ -247,7 +261,7 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
     @Override
     public void request(int numMessages) {
       if (started) {
-        delegate.request(numMessages);
+        delegate().request(numMessages);
       } else {
         requested += numMessages;
       }
@@ -259,47 +273,51 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
         startWith(message);
       }
       Call c = call;
-      long t0 = c == null ? 0 : c.clock().nanoTime();
-      delegate.sendMessage(message); // serialises and frames on this thread
-      if (c != null) {
-        c.recordPhase(Phase.SERIALIZE, c.clock().nanoTime() - t0);
+      if (c == null) {
+        delegate().sendMessage(message);
+        return;
       }
+      long t0 = c.clock().nanoTime();
+      try (io.opentelemetry.context.Scope ignored = c.makeCurrent()) {
+        delegate().sendMessage(message); // serialises and frames on this thread
+      }
+      c.recordPhase(Phase.SERIALIZE, c.clock().nanoTime() - t0);
     }
 
     @Override
     public void halfClose() {
       ensureStarted();
-      delegate.halfClose();
+      delegate().halfClose();
     }
 
     @Override
     public void cancel(@Nullable String message, @Nullable Throwable cause) {
       ensureStarted();
-      delegate.cancel(message, cause);
+      delegate().cancel(message, cause);
     }
 
     @Override
     public boolean isReady() {
       // before the first message the call is held, and ready for that message
-      return !started || delegate.isReady();
+      return !started || delegate().isReady();
     }
 
     @Override
     public void setMessageCompression(boolean enabled) {
       if (started) {
-        delegate.setMessageCompression(enabled);
+        delegate().setMessageCompression(enabled);
       } else {
         compression = enabled;
       }
     }
 
     private void startDelegate(Listener<R> l) {
-      delegate.start(l, Objects.requireNonNull(headers));
+      delegate().start(l, Objects.requireNonNull(headers));
       if (compression != null) {
-        delegate.setMessageCompression(compression);
+        delegate().setMessageCompression(compression);
       }
       if (requested > 0) {
-        delegate.request(requested);
+        delegate().request(requested);
       }
     }
 
@@ -326,7 +344,14 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
       }
       call = c;
       Listener<R> l = Objects.requireNonNull(listener, "start() was not called");
-      startDelegate(c == null ? l : new Recording<>(l, c));
+      if (c == null) {
+        startDelegate(l);
+        return;
+      }
+      try (io.opentelemetry.context.Scope ignored = c.makeCurrent()) {
+        delegate(); // made under the span
+        startDelegate(new Recording<>(l, c));
+      }
     }
   }
 
