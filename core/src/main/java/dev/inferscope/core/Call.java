@@ -602,15 +602,20 @@ public final class Call {
   }
 
   private void emit(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
-    CallRecord r = record(outcome, errorType, error);
-    SpanRecorder.record(span, r, telemetry.extractors(), telemetry.listeners());
-
     CallMeters meters = telemetry.meters();
+    CallListener[] listeners = telemetry.listeners();
+    boolean recording = span.isRecording();
+    LogPolicy policy = telemetry.logPolicy();
+    if (!recording && meters == null && listeners.length == 0 && !policy.enabled()) {
+      return; // nothing would read the record: the no-op telemetry stops here
+    }
+    CallRecord r = record(outcome, errorType, error);
+    SpanRecorder.record(span, r, telemetry.extractors(), listeners, telemetry.phaseEvents());
+
     if (meters != null) {
       meters.record(r, active, meterTags(r));
     }
 
-    LogPolicy policy = telemetry.logPolicy();
     String sampledBy = policy.sampledBy(errorType != null && outcome != Outcome.CANCELLED, r.durationNanos(),
         r.confidence());
     if (sampledBy != null) {
@@ -620,7 +625,7 @@ public final class Call {
       }
     }
 
-    for (CallListener l : telemetry.listeners()) {
+    for (CallListener l : listeners) {
       try {
         l.onCallEnd(r);
       } catch (RuntimeException e) {

@@ -33,6 +33,13 @@ public final class InferenceAttributes {
   public static final AttributeKey<String> PHASE_NAME = AttributeKey.stringKey("inference.phase.name");
   public static final AttributeKey<Double> PHASE_DURATION = AttributeKey.doubleKey("inference.phase.duration");
   public static final AttributeKey<Boolean> PHASE_ESTIMATED = AttributeKey.booleanKey("inference.phase.estimated");
+  /**
+   * The phases of this span whose durations are estimates (for example {@code server_queue} and
+   * {@code network} under {@code statistics} timing), so that a reader can tell measured from derived
+   * without the per-phase span events.
+   */
+  public static final AttributeKey<List<String>> PHASES_ESTIMATED =
+      AttributeKey.stringArrayKey("inference.phases.estimated");
   public static final AttributeKey<String> EXPERIMENT = AttributeKey.stringKey("inference.experiment");
   public static final AttributeKey<String> VARIANT = AttributeKey.stringKey("inference.variant");
 

@@ -52,6 +52,7 @@ public final class InferenceTelemetry {
   private final @Nullable String experimentBaggageKey;
   private final @Nullable String variantBaggageKey;
   private final List<String> meterAttributes;
+  private final boolean phaseEvents;
 
   private InferenceTelemetry(Builder b) {
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.getOrNoop();
@@ -71,6 +72,7 @@ public final class InferenceTelemetry {
     this.experimentBaggageKey = b.experimentBaggageKey;
     this.variantBaggageKey = b.variantBaggageKey;
     this.meterAttributes = List.copyOf(b.meterAttributes);
+    this.phaseEvents = b.phaseEvents;
     this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry, meterAttributes);
     this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
     if (b.meterRegistry != null) {
@@ -168,6 +170,10 @@ public final class InferenceTelemetry {
     return variantBaggageKey;
   }
 
+  boolean phaseEvents() {
+    return phaseEvents;
+  }
+
   /** The custom attribute keys allowed onto the duration meters as tags. */
   public List<String> meterAttributes() {
     return meterAttributes;
@@ -190,6 +196,7 @@ public final class InferenceTelemetry {
     b.experimentBaggageKey = experimentBaggageKey;
     b.variantBaggageKey = variantBaggageKey;
     b.meterAttributes.addAll(meterAttributes);
+    b.phaseEvents = phaseEvents;
     return b;
   }
 
@@ -209,8 +216,21 @@ public final class InferenceTelemetry {
     private @Nullable String experimentBaggageKey;
     private @Nullable String variantBaggageKey;
     private final Set<String> meterAttributes = new LinkedHashSet<>();
+    private boolean phaseEvents;
 
     private Builder() {}
+
+    /**
+     * Also record one {@code inference.phase} span event per phase (name, duration, estimated), as
+     * Inferscope did before 0.2; default off. The span attributes carry the same facts
+     * ({@code inference.phase.<phase>.duration}, {@code inference.phases.estimated}), and OpenTelemetry is
+     * deprecating the Span Event API in favour of log-based events (OTEP 4430). Turn it on only while
+     * queries that read the events are migrated.
+     */
+    public Builder phaseEvents(boolean phaseEvents) {
+      this.phaseEvents = phaseEvents;
+      return this;
+    }
 
     /** Adds an extractor of span attributes, run when each call starts and before its span ends. */
     public Builder addAttributesExtractor(AttributesExtractor extractor) {

@@ -6,6 +6,8 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -21,7 +23,8 @@ final class SpanRecorder {
    * Sets the end attributes, lets the extractors and listeners enrich, sets the status and ends the span
    * at the record's end time. Does nothing for a span that is not recording.
    */
-  static void record(Span span, CallRecord r, AttributesExtractor[] extractors, CallListener[] listeners) {
+  static void record(Span span, CallRecord r, AttributesExtractor[] extractors, CallListener[] listeners,
+      boolean phaseEvents) {
     if (!span.isRecording()) {
       return;
     }
@@ -31,6 +34,10 @@ final class SpanRecorder {
       span.setAttribute(InferenceAttributes.phaseDuration(e.getKey()), e.getValue() / 1e9);
     }
     span.setAttribute(SERVER_TIMING_SOURCE, r.serverTimingSource().value());
+    List<String> estimated = estimated(r);
+    if (!estimated.isEmpty()) {
+      span.setAttribute(PHASES_ESTIMATED, estimated);
+    }
     span.setAttribute(ATTEMPTS, r.attempts());
     if (r.modelVersion() != null) {
       span.setAttribute(MODEL_VERSION, r.modelVersion());
@@ -81,14 +88,31 @@ final class SpanRecorder {
           + (r.errorCode() != null ? " (server code " + r.errorCode() + ")" : ""));
     }
     long endEpoch = r.endEpochNanos();
-    for (Map.Entry<Phase, Long> e : r.phaseNanos().entrySet()) {
-      span.addEvent("inference.phase", Attributes.of(
-              PHASE_NAME, e.getKey().key(),
-              PHASE_DURATION, e.getValue() / 1e9,
-              PHASE_ESTIMATED, r.phaseEstimated(e.getKey())),
-          endEpoch, TimeUnit.NANOSECONDS);
+    if (phaseEvents) {
+      // the pre-0.2 shape, kept on request during a migration: one span event per phase
+      for (Map.Entry<Phase, Long> e : r.phaseNanos().entrySet()) {
+        span.addEvent("inference.phase", Attributes.of(
+                PHASE_NAME, e.getKey().key(),
+                PHASE_DURATION, e.getValue() / 1e9,
+                PHASE_ESTIMATED, r.phaseEstimated(e.getKey())),
+            endEpoch, TimeUnit.NANOSECONDS);
+      }
     }
     span.end(endEpoch, TimeUnit.NANOSECONDS);
+  }
+
+  /** The estimated phases in phase order; empty (no allocation) when none is. */
+  private static List<String> estimated(CallRecord r) {
+    List<String> out = List.of();
+    for (Phase p : r.phaseNanos().keySet()) {
+      if (r.phaseEstimated(p)) {
+        if (out.isEmpty()) {
+          out = new ArrayList<>(3);
+        }
+        out.add(p.key());
+      }
+    }
+    return out;
   }
 
   private static void genAi(Span span, CallRecord r) {

@@ -47,7 +47,8 @@ class CallTest {
 
   @Test
   void oneCallProducesOneClientSpanWithContractAttributesAndPhaseEvents() {
-    InferenceTelemetry telemetry = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).build();
+    InferenceTelemetry telemetry = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).phaseEvents(true)
+        .build();
     Call call = telemetry.start(descriptor());
     call.recordPhase(Phase.SERIALIZE, TimeUnit.MILLISECONDS.toNanos(2));
     call.serverTiming(TimeUnit.MILLISECONDS.toNanos(1840), TimeUnit.MILLISECONDS.toNanos(150),
@@ -93,6 +94,22 @@ class CallTest {
         .filter(e -> "server_queue".equals(e.getAttributes().get(InferenceAttributes.PHASE_NAME)))
         .findFirst().orElseThrow();
     assertThat(queueEvent.getAttributes().get(InferenceAttributes.PHASE_ESTIMATED)).isTrue();
+    assertThat(span.getAttributes().get(InferenceAttributes.PHASES_ESTIMATED))
+        .containsExactly("network", "server_queue", "server_compute");
+  }
+
+  @Test
+  void phaseEventsAreOffByDefaultAndTheAttributesSayWhatIsEstimated() {
+    InferenceTelemetry telemetry = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).build();
+    Call call = telemetry.start(descriptor());
+    call.recordPhase(Phase.SERIALIZE, TimeUnit.MILLISECONDS.toNanos(2));
+    call.serverTiming(TimeUnit.MILLISECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(7), ServerTimingSource.RESPONSE);
+    clock.advance(Duration.ofMillis(20));
+    call.end();
+    SpanData span = fx.onlySpan();
+    assertThat(span.getEvents()).isEmpty();
+    assertThat(span.getAttributes().get(InferenceAttributes.PHASES_ESTIMATED)).isNull(); // all reported or measured
+    assertThat(span.getAttributes().get(InferenceAttributes.phaseDuration(Phase.SERVER_QUEUE))).isEqualTo(0.005);
   }
 
   @Test

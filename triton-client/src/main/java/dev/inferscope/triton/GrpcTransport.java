@@ -123,7 +123,8 @@ final class GrpcTransport implements Transport {
   }
 
   @Override
-  public void describe(dev.inferscope.core.CallDescriptor.Builder d, String rpcMethod, String httpMethod, String path) {
+  public void describe(dev.inferscope.core.CallDescriptor.Builder d, String rpcMethod, String httpMethod,
+      java.util.function.Supplier<String> path) {
     d.rpc("inference.GRPCInferenceService", rpcMethod);
   }
 

@@ -84,8 +84,9 @@ final class HttpTransport implements Transport {
   }
 
   @Override
-  public void describe(dev.inferscope.core.CallDescriptor.Builder d, String rpcMethod, String httpMethod, String path) {
-    d.http(httpMethod, http.base() + path);
+  public void describe(dev.inferscope.core.CallDescriptor.Builder d, String rpcMethod, String httpMethod,
+      java.util.function.Supplier<String> path) {
+    d.http(httpMethod, http.base() + path.get());
   }
 
   static String modelPath(String model, @Nullable String version) {

@@ -23,7 +23,7 @@ interface Transport extends AutoCloseable {
   int port();
 
   /** Puts the transport's view of an operation on the descriptor: the RPC method, or the HTTP method and URL. */
-  void describe(CallDescriptor.Builder d, String rpcMethod, String httpMethod, String path);
+  void describe(CallDescriptor.Builder d, String rpcMethod, String httpMethod, java.util.function.Supplier<String> path);
 
   boolean serverLive(Call call, @Nullable Deadline deadline);
 

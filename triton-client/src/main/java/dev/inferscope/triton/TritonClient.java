@@ -172,6 +172,12 @@ public final class TritonClient implements AutoCloseable {
 
   private CallDescriptor.Builder descriptor(String operation, String method, String httpMethod, String path,
       String model) {
+    return descriptor(operation, method, httpMethod, () -> path, model);
+  }
+
+  /** {@code path} is computed only by the HTTP transport (the gRPC one has no use for it). */
+  private CallDescriptor.Builder descriptor(String operation, String method, String httpMethod,
+      java.util.function.Supplier<String> path, String model) {
     CallDescriptor.Builder d = CallDescriptor.builder(InferenceSystem.TRITON, operation, model)
         .endpoint(endpoint)
         .server(transport.host(), transport.port())
@@ -274,8 +280,8 @@ public final class TritonClient implements AutoCloseable {
 
   private CallDescriptor inferDescriptor(InferRequest request) {
     String id = request.id() != null ? request.id() : dev.inferscope.core.internal.RequestIds.next();
-    return descriptor("infer", "ModelInfer", "POST", HttpTransport.modelPath(request.model(), request.version())
-        + "/infer", request.model())
+    return descriptor("infer", "ModelInfer", "POST",
+        () -> HttpTransport.modelPath(request.model(), request.version()) + "/infer", request.model())
         .modelVersion(request.version())
         .requestId(id)
         .batchSize(request.batchSize())
@@ -316,7 +322,7 @@ public final class TritonClient implements AutoCloseable {
   /** Generates within {@code deadline}, which bounds every wait for a response. */
   public GenerateStream generate(GenerateRequest request, @Nullable Deadline deadline) {
     CallDescriptor d = descriptor("generate", "ModelStreamInfer", "POST",
-        HttpTransport.modelPath(request.model(), null) + (request.stream() ? "/generate_stream" : "/generate"),
+        () -> HttpTransport.modelPath(request.model(), null) + (request.stream() ? "/generate_stream" : "/generate"),
         request.model())
         .requestId(dev.inferscope.core.internal.RequestIds.next())
         .streaming(request.stream())

@@ -40,7 +40,7 @@ public final class CallMeters {
 
   private final MeterRegistry registry;
   private final Map<Key, Timer> durations = new ConcurrentHashMap<>();
-  private final Map<Key, PerModel> perModel = new ConcurrentHashMap<>();
+  private final Map<ModelKey, PerModel> perModel = new ConcurrentHashMap<>();
   private static final int ERROR_TYPES = ErrorType.values().length;
   private static final int DURATION_SLOTS = Outcome.values().length * (ERROR_TYPES + 1);
 
@@ -217,14 +217,17 @@ public final class CallMeters {
   }
 
   private PerModel perModel(CallDescriptor d) {
-    Key key = new Key(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.operation() : "", "", "",
-        null, null, Tags.empty());
+    // looked up on every call: a four-string key (whose hashes the strings cache), nothing else built
+    ModelKey key = new ModelKey(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.operation() : "");
     PerModel pm = perModel.get(key);
     if (pm == null) {
-      pm = perModel.computeIfAbsent(key, k -> new PerModel(registry, k));
+      pm = perModel.computeIfAbsent(key, k -> new PerModel(registry, new Key(k.system, k.model, k.endpoint,
+          k.operation, "", "", null, null, Tags.empty())));
     }
     return pm;
   }
+
+  private record ModelKey(String system, String model, String endpoint, String operation) {}
 
   private Timer durationTimer(Key k) {
     Tags tags = Tags.of("system", k.system, "model", k.model, "endpoint", k.endpoint,
