@@ -40,7 +40,10 @@ import org.springframework.context.annotation.Bean;
     "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
     "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
     "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration",
-    "org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration"})
+    "org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration",
+    "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
+    "org.springframework.boot.micrometer.tracing.brave.autoconfigure.BraveAutoConfiguration",
+    "org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration"})
 @ConditionalOnClass(InferenceTelemetry.class)
 @ConditionalOnBooleanProperty(name = "inferscope.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(InferscopeProperties.class)
@@ -190,5 +193,25 @@ public final class InferscopeAutoConfiguration {
   @ConditionalOnBooleanProperty(name = "inferscope.metrics.histograms", matchIfMissing = true)
   static MeterFilter inferscopeHistogramMeterFilter() {
     return new HistogramMeterFilter();
+  }
+
+  /**
+   * Micrometer Tracing without an OpenTelemetry SDK (the Brave bridge): Inferscope's spans go through the
+   * application's Micrometer {@code Tracer} and {@code Propagator}, so they join the application's traces
+   * (parent: Micrometer's current span) and the server gets the application's propagation headers. With
+   * the OpenTelemetry bridge there is an {@link OpenTelemetry} bean and this backs off.
+   */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(name = "io.micrometer.tracing.Tracer")
+  @ConditionalOnMissingBean(OpenTelemetry.class)
+  static final class MicrometerTracingConfiguration {
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnBean({io.micrometer.tracing.Tracer.class,
+        io.micrometer.tracing.propagation.Propagator.class})
+    InferenceTelemetryCustomizer inferscopeMicrometerTracing(io.micrometer.tracing.Tracer tracer,
+        io.micrometer.tracing.propagation.Propagator propagator) {
+      MicrometerTracingOpenTelemetry otel = new MicrometerTracingOpenTelemetry(tracer, propagator);
+      return b -> b.openTelemetry(otel);
+    }
   }
 }
