@@ -41,6 +41,31 @@ public interface GpuStateSource {
   /** A short name for tags and logs: {@code nvml}, {@code dcgm-exporter}, {@code triton}, {@code none}. */
   String name();
 
+  /**
+   * A source that always answers these snapshots (tests, a fixed lab set-up, a value read once at start).
+   * Its name is the first snapshot's {@link GpuSnapshot#source()}, or {@code fixed}.
+   */
+  static GpuStateSource fixed(List<GpuSnapshot> snapshots) {
+    List<GpuSnapshot> all = List.copyOf(snapshots);
+    String name = all.isEmpty() ? "fixed" : all.get(0).source();
+    return new GpuStateSource() {
+      @Override
+      public List<GpuSnapshot> latest() {
+        return all;
+      }
+
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public String toString() {
+        return "GpuStateSource.fixed" + all;
+      }
+    };
+  }
+
   /** A source that knows no GPU. */
   static GpuStateSource none() {
     return NoGpuStateSource.INSTANCE;

@@ -317,19 +317,8 @@ class CallPipelineTest {
   }
 
   private static GpuStateSource source(String id) {
-    List<GpuSnapshot> snaps = List.of(new GpuSnapshot(id, 0, "H100", 0.5, 1, 2, 60, 300, System.nanoTime(), "test",
-        false));
-    return new GpuStateSource() {
-      @Override
-      public List<GpuSnapshot> latest() {
-        return snaps;
-      }
-
-      @Override
-      public String name() {
-        return "test";
-      }
-    };
+    return GpuStateSource.fixed(List.of(new GpuSnapshot(id, 0, "H100", 0.5, 1, 2, 60, 300, System.nanoTime(),
+        "test", false)));
   }
 
   private static Object attr(SpanData span, String key) {

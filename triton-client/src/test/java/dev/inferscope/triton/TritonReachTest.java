@@ -6,12 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.inferscope.core.CallContext;
 import dev.inferscope.core.CallRecord;
-import dev.inferscope.core.GpuSnapshot;
 import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.SimulatedModel;
+import dev.inferscope.testkit.Closer;
 import dev.inferscope.testkit.TelemetryCapture;
+import dev.inferscope.testkit.TestGpus;
 import dev.inferscope.testkit.triton.TritonSimulator;
 import dev.inferscope.triton.internal.GrpcTargets;
 import dev.inferscope.triton.protocol.GRPCInferenceServiceGrpc;
@@ -35,8 +36,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Reaching Triton the way production apps do: gRPC targets by gRPC's rules, the caller's own channel,
@@ -44,29 +45,21 @@ import org.junit.jupiter.api.Test;
  * per endpoint. Public API only.
  */
 class TritonReachTest {
-  private final TelemetryCapture capture = new TelemetryCapture();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    java.util.Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    capture.close();
-  }
+  @RegisterExtension
+  final Closer closer = new Closer();
+  private final TelemetryCapture capture = closer.add(new TelemetryCapture());
 
   private TritonSimulator sim() {
     TritonSimulator s = TritonSimulator.builder()
         .model(SimulatedModel.builder("echo").input("INPUT0", "FP32", 1, 4).computeTime(Duration.ofMillis(1)).build())
         .start();
-    closeables.add(s);
+    closer.add(s);
     return s;
   }
 
   private ManagedChannel channel(TritonSimulator s) {
     ManagedChannel ch = NettyChannelBuilder.forTarget("dns:///127.0.0.1:" + s.grpcPort()).usePlaintext().build();
-    closeables.add(() -> {
+    closer.add(() -> {
       ch.shutdownNow();
       ch.awaitTermination(5, TimeUnit.SECONDS);
     });
@@ -92,7 +85,7 @@ class TritonReachTest {
     TritonSimulator s = sim();
     TritonClient t = TritonClient.grpc("dns:///127.0.0.1:" + s.grpcPort()).telemetry(capture.telemetry())
         .resilience(ResiliencePolicy.none()).build();
-    closeables.add(t);
+    closer.add(t);
     assertThat(t.infer(request("r1")).output("OUTPUT0").asFloats()).containsExactly(1f, 2f, 3f, 4f);
     SpanData span = capture.spans().get(0);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("server.address"))).isEqualTo("127.0.0.1");
@@ -148,7 +141,7 @@ class TritonReachTest {
     ManagedChannel ch = channel(s);
     TritonClient t = TritonClient.grpc(ch).telemetry(capture.telemetry()).endpoint("vision")
         .resilience(ResiliencePolicy.none()).build();
-    closeables.add(t);
+    closer.add(t);
     t.infer(request("req-7"));
     var stub = GRPCInferenceServiceGrpc.newBlockingStub(ch)
         .withInterceptors(TritonTelemetryInterceptor.builder(capture.telemetry()).endpoint("vision").build());
@@ -183,7 +176,7 @@ class TritonReachTest {
     TritonSimulator s = sim();
     ManagedChannel ch = channel(s);
     TritonClient t = TritonClient.grpc(ch).telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build();
-    closeables.add(t);
+    closer.add(t);
     var stub = GRPCInferenceServiceGrpc.newBlockingStub(ch)
         .withInterceptors(TritonTelemetryInterceptor.builder(capture.telemetry()).build());
     assertThatThrownBy(() -> t.infer(InferRequest.builder("missing").id("x")
@@ -239,7 +232,7 @@ class TritonReachTest {
     List<CallRecord> records = new ArrayList<>();
     TritonClient t = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry(b -> b.addListener(records::add)))
         .resilience(ResiliencePolicy.none()).build();
-    closeables.add(t);
+    closer.add(t);
     InferRequest req = InferRequest.builder("echo").input(Tensor.fp32("INPUT0", new long[] {1, 4}, 0.1f, 0.7f, 0.2f, 0f))
         .context(CallContext.builder().experiment("ranker", "b").attribute("tenant", "acme").build())
         .confidence(r -> max(r.output("OUTPUT0").asFloats()))
@@ -263,17 +256,17 @@ class TritonReachTest {
   @Test
   void eachEndpointCarriesItsOwnGpu() {
     TritonSimulator s = sim();
-    GpuStateSource telemetryWide = source("GPU-default");
+    GpuStateSource telemetryWide = TestGpus.source("GPU-default");
     TritonClient a = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry(b -> b.gpuStateSource(telemetryWide)))
-        .resilience(ResiliencePolicy.none()).gpuSource(source("GPU-triton-a")).build();
+        .resilience(ResiliencePolicy.none()).gpuSource(TestGpus.source("GPU-triton-a")).build();
     TritonClient b = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry(x -> x.gpuStateSource(telemetryWide)))
         .resilience(ResiliencePolicy.none()).build();
-    closeables.add(a);
-    closeables.add(b);
+    closer.add(a);
+    closer.add(b);
     a.infer(request("1"));
     b.infer(request("2"));
     var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel(s)).withInterceptors(
-        TritonTelemetryInterceptor.builder(capture.telemetry()).gpuSource(source("GPU-stub")).build());
+        TritonTelemetryInterceptor.builder(capture.telemetry()).gpuSource(TestGpus.source("GPU-stub")).build());
     stub.modelInfer(proto("3"));
     assertThat(capture.spans()).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.gpu.id")))
         .containsExactly("GPU-triton-a", "GPU-default", "GPU-stub");
@@ -287,21 +280,6 @@ class TritonReachTest {
     return m;
   }
 
-  private static GpuStateSource source(String id) {
-    List<GpuSnapshot> snaps = List.of(new GpuSnapshot(id, 0, "H100", 0.5, 1, 2, 60, 300, System.nanoTime(), "test",
-        false));
-    return new GpuStateSource() {
-      @Override
-      public List<GpuSnapshot> latest() {
-        return snaps;
-      }
-
-      @Override
-      public String name() {
-        return "test";
-      }
-    };
-  }
 
   /** Every attribute but the measured ones (durations, ids that differ per span). */
   private static Map<String, Object> withoutDurations(SpanData span) {

@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferscope.core.CallContext;
 import dev.inferscope.core.CallRecord;
-import dev.inferscope.core.GpuSnapshot;
 import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.testkit.Closer;
 import dev.inferscope.testkit.TelemetryCapture;
+import dev.inferscope.testkit.TestGpus;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.common.AttributeKey;
@@ -15,39 +16,31 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Per-call context on every vLLM request type and call path, and a GPU source per client. Public API only. */
 class VllmCallContextTest {
   private static final String CANARY = "CANARY-c0ntext-payload";
-  private final TelemetryCapture capture = new TelemetryCapture();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension
+  final Closer closer = new Closer();
+  private final TelemetryCapture capture = closer.add(new TelemetryCapture());
   private final List<CallRecord> records = new CopyOnWriteArrayList<>();
 
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    capture.close();
-  }
 
   private VllmClient client(GpuStateSource gpu) {
     VllmSimulator s = VllmSimulator.builder().tokensPerResponse(3).start();
-    closeables.add(s);
+    closer.add(s);
     VllmClient c = VllmClient.builder(s.baseUri()).resilience(ResiliencePolicy.none())
         .roundTripProbeInterval(Duration.ZERO)
         .telemetry(capture.telemetry(b -> b.addListener(records::add).meterAttributes("tenant")
             .attributesFromBaggage("tenant").experimentFromBaggage("ab.experiment", "ab.variant")))
         .gpuSource(gpu).build();
-    closeables.add(c);
+    closer.add(c);
     return c;
   }
 
@@ -57,7 +50,7 @@ class VllmCallContextTest {
 
   @Test
   void everyRequestTypeAndPathCarriesTheContext() throws Exception {
-    VllmClient c = client(source("GPU-vllm"));
+    VllmClient c = client(TestGpus.source("GPU-vllm"));
     ChatRequest chat = ChatRequest.builder("sim-llm").user("hi " + CANARY).context(context()).build();
     CompletionRequest text = CompletionRequest.of("sim-llm", "hi " + CANARY).withContext(context());
     c.chat(chat);
@@ -139,19 +132,4 @@ class VllmCallContextTest {
     assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
-  private static GpuStateSource source(String id) {
-    List<GpuSnapshot> snaps = List.of(new GpuSnapshot(id, 0, "L4", 0.5, 1, 2, 60, 300, System.nanoTime(), "test",
-        false));
-    return new GpuStateSource() {
-      @Override
-      public List<GpuSnapshot> latest() {
-        return snaps;
-      }
-
-      @Override
-      public String name() {
-        return "test";
-      }
-    };
-  }
 }

@@ -2,8 +2,8 @@ package dev.inferscope.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.inferscope.core.GpuSnapshot;
 import dev.inferscope.core.GpuStateSource;
+import dev.inferscope.testkit.TestGpus;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import dev.inferscope.vllm.ChatRequest;
 import dev.inferscope.spring.VllmClients;
@@ -116,27 +116,13 @@ class EndpointContextAndGpuTest {
     @Bean
     @Primary
     GpuStateSource gpuOfApp() {
-      return source("GPU-app");
+      return TestGpus.source("GPU-app");
     }
 
     @Bean
     GpuStateSource gpuOfChat() {
-      return source("GPU-chat");
+      return TestGpus.source("GPU-chat");
     }
   }
 
-  static GpuStateSource source(String id) {
-    List<GpuSnapshot> snaps = List.of(new GpuSnapshot(id, 0, "L4", 0.5, 1, 2, 60, 300, System.nanoTime(), "test", false));
-    return new GpuStateSource() {
-      @Override
-      public List<GpuSnapshot> latest() {
-        return snaps;
-      }
-
-      @Override
-      public String name() {
-        return "test";
-      }
-    };
-  }
 }
