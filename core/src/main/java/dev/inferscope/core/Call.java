@@ -164,15 +164,7 @@ public final class Call {
       return null;
     }
     String v = baggage.getEntryValue(key);
-    if (v == null || v.isEmpty() || v.length() > CallContext.MAX_VALUE_LENGTH) {
-      return null;
-    }
-    for (int i = 0; i < v.length(); i++) {
-      if (Character.isISOControl(v.charAt(i))) {
-        return null;
-      }
-    }
-    return v;
+    return CallContext.isValidValue(v) ? v : null;
   }
 
   private static String spanName(InferenceTelemetry telemetry, CallDescriptor d) {

@@ -117,6 +117,19 @@ public final class CallContext {
     return true;
   }
 
+  /** Whether {@code v} may be a value: 1..{@value #MAX_VALUE_LENGTH} characters, no control character. */
+  static boolean isValidValue(@Nullable String v) {
+    if (v == null || v.isEmpty() || v.length() > MAX_VALUE_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      if (Character.isISOControl(v.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static void checkKey(String key) {
     if (!isValidKey(key)) {
       throw new IllegalArgumentException("invalid custom attribute key '" + key + "': a letter, then letters,"
@@ -209,16 +222,9 @@ public final class CallContext {
     }
 
     private static String value(String what, String v) {
-      if (v.isEmpty()) {
-        throw new IllegalArgumentException(what + " must not be empty");
-      }
-      if (v.length() > MAX_VALUE_LENGTH) {
-        throw new IllegalArgumentException(what + " is longer than " + MAX_VALUE_LENGTH + " characters");
-      }
-      for (int i = 0; i < v.length(); i++) {
-        if (Character.isISOControl(v.charAt(i))) {
-          throw new IllegalArgumentException(what + " holds a control character");
-        }
+      if (!isValidValue(v)) {
+        throw new IllegalArgumentException(what + " must be 1.." + MAX_VALUE_LENGTH
+            + " characters without control characters");
       }
       return v;
     }
