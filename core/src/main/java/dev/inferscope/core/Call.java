@@ -107,7 +107,7 @@ public final class Call {
     }
     this.span = sb.startSpan();
     this.context = parent.with(span);
-    CallMeters meters = telemetry.meters();
+    CallMeters meters = descriptor.probe() ? null : telemetry.meters(); // probes are not inference calls
     this.active = meters == null ? null : meters.active(descriptor);
     if (active != null) {
       active.increment();
@@ -399,7 +399,7 @@ public final class Call {
       chunks++;
       lastChunkNanos = now;
     }
-    CallMeters meters = telemetry.meters();
+    CallMeters meters = active == null ? null : telemetry.meters();
     if (gap >= 0 && meters != null && descriptor.genAi()) {
       meters.chunkGap(descriptor, active, gap);
     }
@@ -594,7 +594,7 @@ public final class Call {
   }
 
   private void emit(Outcome outcome, @Nullable ErrorType errorType, @Nullable InferenceException error) {
-    CallMeters meters = telemetry.meters();
+    CallMeters meters = descriptor.probe() ? null : telemetry.meters();
     CallListener[] listeners = telemetry.listeners();
     boolean recording = span.isRecording();
     LogPolicy policy = telemetry.logPolicy();

@@ -38,6 +38,7 @@ public final class CallDescriptor {
   private final @Nullable String variant;
   private final Map<String, String> attributes;
   private final @Nullable GpuStateSource gpuSource;
+  private final boolean probe;
   private final String spanName;
 
   private CallDescriptor(Builder b) {
@@ -67,6 +68,7 @@ public final class CallDescriptor {
     this.variant = b.variant;
     this.attributes = b.attributes;
     this.gpuSource = b.gpuSource;
+    this.probe = b.probe;
     this.spanName = model.isEmpty() ? operation : operation + ' ' + model;
   }
 
@@ -107,6 +109,7 @@ public final class CallDescriptor {
     b.variant = variant;
     b.attributes = attributes;
     b.gpuSource = gpuSource;
+    b.probe = probe;
     return b;
   }
 
@@ -228,6 +231,15 @@ public final class CallDescriptor {
     return gpuSource;
   }
 
+  /**
+   * Whether this is a health or readiness probe (liveness, readiness, model readiness, model listing)
+   * rather than an inference call: probes never reach the client meters, and have a span and log line
+   * only when the telemetry {@linkplain InferenceTelemetry.Builder#recordProbes records probes}.
+   */
+  public boolean probe() {
+    return probe;
+  }
+
   /** {@code "{operation} {model}"}. */
   public String spanName() {
     return spanName;
@@ -266,6 +278,7 @@ public final class CallDescriptor {
     private @Nullable String variant;
     private Map<String, String> attributes = Map.of();
     private @Nullable GpuStateSource gpuSource;
+    private boolean probe;
 
     private Builder(InferenceSystem system, String operation, String model) {
       this.system = Objects.requireNonNull(system, "system");
@@ -402,6 +415,12 @@ public final class CallDescriptor {
     public Builder attributes(Map<String, String> attributes) {
       attributes.keySet().forEach(CallContext::checkKey);
       this.attributes = attributes.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+      return this;
+    }
+
+    /** Marks a health or readiness probe (see {@link CallDescriptor#probe()}). */
+    public Builder probe(boolean probe) {
+      this.probe = probe;
       return this;
     }
 

@@ -53,6 +53,7 @@ public final class InferenceTelemetry {
   private final @Nullable String variantBaggageKey;
   private final List<String> meterAttributes;
   private final boolean phaseEvents;
+  private final boolean recordProbes;
 
   private InferenceTelemetry(Builder b) {
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.getOrNoop();
@@ -73,6 +74,7 @@ public final class InferenceTelemetry {
     this.variantBaggageKey = b.variantBaggageKey;
     this.meterAttributes = List.copyOf(b.meterAttributes);
     this.phaseEvents = b.phaseEvents;
+    this.recordProbes = b.recordProbes;
     this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry, meterAttributes);
     this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
     if (b.meterRegistry != null) {
@@ -104,9 +106,16 @@ public final class InferenceTelemetry {
     return new Builder();
   }
 
-  /** Starts the telemetry of one call: the span begins now. End it with {@link Call#end()}. */
+  /**
+   * Starts the telemetry of one call: the span begins now. End it with {@link Call#end()}. A
+   * {@linkplain CallDescriptor#probe() probe} records nothing unless {@link Builder#recordProbes} is on.
+   */
   public Call start(CallDescriptor descriptor) {
-    return new Call(this, Objects.requireNonNull(descriptor, "descriptor"));
+    Objects.requireNonNull(descriptor, "descriptor");
+    if (descriptor.probe() && !recordProbes && this != NOOP) {
+      return NOOP.start(descriptor);
+    }
+    return new Call(this, descriptor);
   }
 
   public OpenTelemetry openTelemetry() {
@@ -197,6 +206,7 @@ public final class InferenceTelemetry {
     b.variantBaggageKey = variantBaggageKey;
     b.meterAttributes.addAll(meterAttributes);
     b.phaseEvents = phaseEvents;
+    b.recordProbes = recordProbes;
     return b;
   }
 
@@ -217,8 +227,20 @@ public final class InferenceTelemetry {
     private @Nullable String variantBaggageKey;
     private final Set<String> meterAttributes = new LinkedHashSet<>();
     private boolean phaseEvents;
+    private boolean recordProbes;
 
     private Builder() {}
+
+    /**
+     * Give health and readiness probes ({@code server_live}, {@code server_ready}, {@code model_ready},
+     * {@code health}, {@code models}) a span and a log line (default off: a Kubernetes probe every few
+     * seconds would start a root trace each time). Probes never reach the client meters, so alert rules,
+     * dashboards and SLOs see inference calls only.
+     */
+    public Builder recordProbes(boolean recordProbes) {
+      this.recordProbes = recordProbes;
+      return this;
+    }
 
     /**
      * Also record one {@code inference.phase} span event per phase (name, duration, estimated), as

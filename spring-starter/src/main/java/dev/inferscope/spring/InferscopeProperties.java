@@ -197,6 +197,8 @@ public record InferscopeProperties(
    * @param readinessTimeout How long a server/model readiness probe may take.
    * @param burnMinCalls An endpoint and model with fewer calls in the SLO tracker's 6 h window never counts
    *     as burning its error budget fast (a burn rate over a handful of calls is noise).
+   * @param traceProbes Give readiness and health probes a span and a log line (they never reach the client
+   *     meters); off by default, since each probe would start a root trace.
    */
   public record Health(
       @DefaultValue("8") double queueBacklogThreshold,
@@ -204,11 +206,12 @@ public record InferscopeProperties(
       @DefaultValue("1m") Duration window,
       @DefaultValue("5") int minCalls,
       @DefaultValue("2s") Duration readinessTimeout,
-      @DefaultValue("50") long burnMinCalls) {
+      @DefaultValue("50") long burnMinCalls,
+      @DefaultValue("false") boolean traceProbes) {
 
     /** The defaults. */
     public static Health defaults() {
-      return new Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(2), 50);
+      return new Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(2), 50, false);
     }
   }
 

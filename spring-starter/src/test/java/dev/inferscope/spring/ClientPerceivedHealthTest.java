@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class ClientPerceivedHealthTest {
   private static final InferscopeProperties.Health SETTINGS =
-      new InferscopeProperties.Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(1), 50);
+      new InferscopeProperties.Health(8, Duration.ofMillis(500), Duration.ofMinutes(1), 5, Duration.ofSeconds(1), 50, false);
 
   private final TestCalls calls = new TestCalls();
   private final InferenceStats stats = new InferenceStats(100, 0, Duration.ofSeconds(10), calls.clock);

@@ -194,11 +194,16 @@ public final class TritonClient implements AutoCloseable {
 
   private <T> T simple(String operation, String method, String path, String model,
       java.util.function.BiFunction<Call, Deadline, T> op) {
-    CallDescriptor d = descriptor(operation, method, "GET", path, model).build();
+    boolean probe = PROBES.contains(operation);
+    CallDescriptor d = descriptor(operation, method, "GET", path, model).probe(probe).build();
     Call call = telemetry.start(d);
-    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()),
-        (n, dl) -> op.apply(call, dl));
+    // A probe reports the server's state: never behind the circuit breaker, the bulkhead or retries.
+    return call.execute(probe ? ResiliencePolicy.none() : resilience,
+        Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> op.apply(call, dl));
   }
+
+  /** Health and readiness probes: not inference calls (see {@link CallDescriptor#probe()}). */
+  static final java.util.Set<String> PROBES = java.util.Set.of("server_live", "server_ready", "model_ready");
 
   /** Whether the server is live. */
   public boolean serverLive() {

@@ -153,6 +153,7 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
       d = CallDescriptor.builder(InferenceSystem.TRITON, operation, modelOf(request));
     }
     return d.endpoint(endpoint)
+        .probe(TritonClient.PROBES.contains(operation))
         .server(server == null ? null : server.host(), server == null ? -1 : server.port())
         .rpc(SERVICE, rpcMethod)
         .gpuIds(gpuIds)

@@ -122,7 +122,7 @@ class TritonReachTest {
     assertThat(ch.isShutdown()).isFalse();
     assertThat(GRPCInferenceServiceGrpc.newBlockingStub(ch).serverLive(
         dev.inferscope.triton.protocol.ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
-    assertThat(capture.spans().get(1).getAttributes().get(AttributeKey.longKey("server.port")))
+    assertThat(capture.spans().get(0).getAttributes().get(AttributeKey.longKey("server.port")))
         .isEqualTo((long) s.grpcPort());
     assertThatThrownBy(() -> TritonClient.grpc(ch).tls(true).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("caller's channel");
@@ -175,10 +175,12 @@ class TritonReachTest {
   void theInterceptorRecordsFailuresAndAdministrativeRpcsAsTritonClientDoes() {
     TritonSimulator s = sim();
     ManagedChannel ch = channel(s);
-    TritonClient t = TritonClient.grpc(ch).telemetry(capture.telemetry()).resilience(ResiliencePolicy.none()).build();
+    // probes (model_ready) have spans only when asked for
+    dev.inferscope.core.InferenceTelemetry telemetry = capture.telemetry(b -> b.recordProbes(true));
+    TritonClient t = TritonClient.grpc(ch).telemetry(telemetry).resilience(ResiliencePolicy.none()).build();
     closer.add(t);
     var stub = GRPCInferenceServiceGrpc.newBlockingStub(ch)
-        .withInterceptors(TritonTelemetryInterceptor.builder(capture.telemetry()).build());
+        .withInterceptors(TritonTelemetryInterceptor.builder(telemetry).build());
     assertThatThrownBy(() -> t.infer(InferRequest.builder("missing").id("x")
         .input(Tensor.fp32("INPUT0", new long[] {1, 4}, 1f, 2f, 3f, 4f)).build()))
         .isInstanceOf(InferenceException.class);
@@ -270,6 +272,37 @@ class TritonReachTest {
     stub.modelInfer(proto("3"));
     assertThat(capture.spans()).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.gpu.id")))
         .containsExactly("GPU-triton-a", "GPU-default", "GPU-stub");
+  }
+
+  /**
+   * Probes (liveness, readiness, model readiness) are not inference calls: no client meter ever, a span
+   * only when asked for, and never behind the circuit breaker — a model whose breaker is open still
+   * reports ready when the server says so.
+   */
+  @Test
+  void probesAreNotInferenceCallsAndNeverWaitOnTheBreaker() {
+    TritonSimulator s = sim();
+    ResiliencePolicy policy = ResiliencePolicy.builder().maxAttempts(1).build();
+    TritonClient t = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry()).resilience(policy).build();
+    closer.add(t);
+    assertThat(t.serverLive()).isTrue();
+    assertThat(t.serverReady()).isTrue();
+    assertThat(t.modelReady("echo")).isTrue();
+    assertThat(capture.spans()).isEmpty();
+    assertThat(capture.meters().getMeters()).noneMatch(m -> m.getId().getName().startsWith("inference.client."));
+
+    policy.circuitBreakerRegistry().circuitBreaker("default/echo").transitionToOpenState();
+    assertThatThrownBy(() -> t.infer(request("r1"))).isInstanceOfSatisfying(InferenceException.class,
+        e -> assertThat(e.errorType()).isEqualTo(dev.inferscope.core.ErrorType.CIRCUIT_OPEN));
+    assertThat(t.modelReady("echo")).isTrue();
+
+    TritonClient traced = TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry(b -> b.recordProbes(true)))
+        .resilience(ResiliencePolicy.none()).build();
+    closer.add(traced);
+    capture.reset();
+    traced.modelReady("echo");
+    assertThat(capture.spans()).extracting(SpanData::getName).containsExactly("model_ready echo");
+    assertThat(capture.meters().find("inference.client.duration").tag("operation", "model_ready").timers()).isEmpty();
   }
 
   private static double max(float[] v) {

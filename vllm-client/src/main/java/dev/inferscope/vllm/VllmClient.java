@@ -476,10 +476,14 @@ public final class VllmClient implements AutoCloseable {
   }
 
   private <T> T simpleGet(String operation, String path, BodyDecoder<T> decoder, boolean healthCheck) {
-    CallDescriptor d = CallDescriptor.builder(system, operation, "").endpoint(endpoint)
+    boolean probe = operation.equals("health") || operation.equals("models");
+    CallDescriptor d = CallDescriptor.builder(system, operation, "").endpoint(endpoint).probe(probe)
         .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("GET", baseUri + path).build();
     Call call = telemetry.start(d);
-    return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
+    // The health check reports the server's state now: never behind the circuit breaker, the bulkhead or
+    // retries. Listing models keeps the policy (its breaker is the endpoint's, no model's).
+    return call.execute(healthCheck ? ResiliencePolicy.none() : resilience,
+        Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       HttpLayer.Response resp = http.send(request(path, dl, call).GET().build(), dl);
       if (healthCheck && resp.status() != 200) {
         call.httpStatusCode(resp.status());

@@ -108,6 +108,18 @@ class VllmCallContextTest {
     assertThat(records).extracting(CallRecord::confidence).containsExactly(0.25, Double.NaN, Double.NaN, 0.9);
   }
 
+  @Test
+  void healthAndModelListingAreProbesNotInferenceCalls() {
+    VllmClient c = client(GpuStateSource.none());
+    assertThat(c.health()).isTrue();
+    assertThat(c.models()).isNotEmpty();
+    assertThat(capture.spans()).isEmpty();
+    assertThat(records).isEmpty();
+    assertThat(capture.meters().find("inference.client.duration").timers()).isEmpty();
+    c.chat(ChatRequest.builder("sim-llm").user("hi").build());
+    assertThat(capture.meters().find("inference.client.duration").timers()).hasSize(1);
+  }
+
   private static void drain(Flow.Publisher<StreamChunk> p) throws InterruptedException {
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
     p.subscribe(new Flow.Subscriber<>() {

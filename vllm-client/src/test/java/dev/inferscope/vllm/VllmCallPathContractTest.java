@@ -34,7 +34,8 @@ class VllmCallPathContractTest extends CallPathContract {
   private static CallPath vllm(String name, boolean streams, ClientCall c) {
     return path(name, streams, (URI base, CallListener listener) -> {
       try (VllmClient client = VllmClient.builder(base)
-          .telemetry(InferenceTelemetry.builder().addListener(listener).build())
+          // recordProbes: the models path is a probe, and the contract counts how each call ended
+          .telemetry(InferenceTelemetry.builder().addListener(listener).recordProbes(true).build())
           .defaultDeadline(DEADLINE)
           .maxResponseBytes(MAX_RESPONSE_BYTES)
           .roundTripProbeInterval(Duration.ZERO) // probes would be requests the contract counts

@@ -115,6 +115,7 @@ public final class InferscopeAutoConfiguration {
       b.experimentFromBaggage(context.experimentBaggageKey(), context.variantBaggageKey());
     }
     b.meterAttributes(context.meterAttributes().toArray(new String[0]));
+    b.recordProbes(properties.health().traceProbes());
     Set<String> operations = Set.copyOf(properties.stats().operations());
     listeners.orderedStream().forEach(l -> b.addListener(l instanceof SloTracker && !operations.isEmpty()
         ? inferenceOperationsOnly(l, operations) : l));

@@ -19,8 +19,9 @@ import org.springframework.context.annotation.Bean;
  * {@code management.health.inference.enabled}) and {@code inferenceServers} (each endpoint's server and
  * model readiness; switch: {@code management.health.inference-servers.enabled}).
  */
-@AutoConfiguration(after = InferscopeAutoConfiguration.class,
-    beforeName = "org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration")
+@AutoConfiguration(after = InferscopeAutoConfiguration.class, beforeName = {
+    "org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration",
+    "org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration"})
 @ConditionalOnClass({HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class})
 @ConditionalOnBean(InferenceEndpoints.class)
 public final class InferscopeHealthAutoConfiguration {
@@ -41,5 +42,24 @@ public final class InferscopeHealthAutoConfiguration {
   InferenceServersHealthContributor inferenceServersHealthContributor(InferenceEndpoints endpoints,
       InferscopeProperties properties) {
     return new InferenceServersHealthContributor(endpoints, properties.health().readinessTimeout());
+  }
+
+  /**
+   * The health endpoint's HTTP codes: Spring Boot's {@code management.endpoint.health.status.http-mapping},
+   * except that mapping one status (say {@code degraded=200}, for the {@code inference} contributor's
+   * custom status) no longer drops Spring Boot's defaults: {@code DOWN} and {@code OUT_OF_SERVICE} stay
+   * 503 unless they are mapped explicitly, so Kubernetes still takes a failing pod out of rotation.
+   */
+  @Bean
+  @ConditionalOnMissingBean(org.springframework.boot.health.actuate.endpoint.HttpCodeStatusMapper.class)
+  org.springframework.boot.health.actuate.endpoint.HttpCodeStatusMapper inferscopeHealthHttpCodeStatusMapper(
+      org.springframework.core.env.Environment environment) {
+    java.util.Map<String, Integer> configured = org.springframework.boot.context.properties.bind.Binder
+        .get(environment)
+        .bind("management.endpoint.health.status.http-mapping",
+            org.springframework.boot.context.properties.bind.Bindable.mapOf(String.class, Integer.class))
+        .orElse(java.util.Map.of());
+    return new org.springframework.boot.health.actuate.endpoint.SimpleHttpCodeStatusMapper(
+        HealthCodes.withDownDefaults(configured));
   }
 }

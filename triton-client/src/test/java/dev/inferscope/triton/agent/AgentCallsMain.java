@@ -25,7 +25,7 @@ public final class AgentCallsMain {
 
   public static void main(String[] args) throws Exception {
     InferenceTelemetry telemetry = InferenceTelemetry.builder().openTelemetry(GlobalOpenTelemetry.get())
-        .logPolicy(LogPolicy.disabled()).build();
+        .logPolicy(LogPolicy.disabled()).recordProbes(true).build();
     try (TritonSimulator sim = TritonSimulator.builder()
         .model(SimulatedModel.builder("echo").input("INPUT0", "FP32", 1, 4).build()).start();
         TritonClient grpc = TritonClient.grpc(sim.grpcTarget()).telemetry(telemetry)
