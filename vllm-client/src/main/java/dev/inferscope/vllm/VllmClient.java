@@ -280,9 +280,30 @@ public final class VllmClient implements AutoCloseable {
     });
   }
 
-  /** Token ids of {@code text} under {@code model} (vLLM's {@code /tokenize}). */
+  /** Token ids of {@code text} under {@code model} ({@code /tokenize} of vLLM or llama.cpp's server). */
   public List<Long> tokenize(String model, String text) {
-    byte[] body = Json.write(Map.of("model", model, "prompt", text)).getBytes(StandardCharsets.UTF_8);
+    // vLLM reads the text from "prompt" (vllm-project/vllm vllm/entrypoints/openai/protocol.py,
+    // TokenizeCompletionRequest); llama.cpp's server from "content" (ggml-org/llama.cpp
+    // tools/server/README.md, POST /tokenize), and answers {"tokens": []} to "prompt" (seen on b11669). The
+    // client sends the field this server is known to read; a non-empty text that comes back as no tokens
+    // under "prompt" is asked again under "content", and the answer is remembered.
+    boolean content = tokenizeWithContent;
+    List<Long> out = tokenize(model, text, content);
+    if (!content && out.isEmpty() && !text.isEmpty()) {
+      List<Long> again = tokenize(model, text, true);
+      if (!again.isEmpty()) {
+        tokenizeWithContent = true;
+        return again;
+      }
+    }
+    return out;
+  }
+
+  private volatile boolean tokenizeWithContent;
+
+  private List<Long> tokenize(String model, String text, boolean content) {
+    byte[] body = Json.write(Map.of("model", model, content ? "content" : "prompt", text))
+        .getBytes(StandardCharsets.UTF_8);
     return simplePost("tokenize", model, "/tokenize", body, resp -> {
       List<Long> out = new ArrayList<>();
       for (Object o : Json.array(Json.parseObject(resp, "tokenize response"), "tokens")) {
@@ -295,17 +316,25 @@ public final class VllmClient implements AutoCloseable {
     });
   }
 
-  /** The text of {@code tokens} under {@code model} (vLLM's {@code /detokenize}). */
+  /**
+   * The text of {@code tokens}: vLLM answers {@code {"prompt": ...}}, llama.cpp's server
+   * {@code {"content": ...}} (ggml-org/llama.cpp tools/server/README.md, POST /detokenize); either is read.
+   */
   public String detokenize(String model, List<Long> tokens) {
     byte[] body = Json.write(Map.of("model", model, "tokens", tokens)).getBytes(StandardCharsets.UTF_8);
     return simplePost("detokenize", model, "/detokenize", body, resp -> {
-      String p = Json.string(Json.parseObject(resp, "detokenize response"), "prompt");
+      Map<String, Object> m = Json.parseObject(resp, "detokenize response");
+      String p = Json.string(m, "prompt");
       if (p == null) {
-        throw InferenceException.of(ErrorType.PROTOCOL, "detokenize response without prompt");
+        p = Json.string(m, "content");
+      }
+      if (p == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "detokenize response without prompt or content");
       }
       return p;
     });
   }
+
 
   /** The server-load monitor fed by {@code /metrics}, or {@code null} when scraping is off. */
   public @Nullable VllmServerMetrics serverMetrics() {

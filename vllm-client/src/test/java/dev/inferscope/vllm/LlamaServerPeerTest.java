@@ -243,4 +243,22 @@ class LlamaServerPeerTest {
     assertThat(load.running()).isGreaterThanOrEqualTo(0);
     assertThat(c.serverMetrics().stale()).isFalse();
   }
+
+  /** llama.cpp reads "content" and answers "content": the client round-trips text and learns the field. */
+  @Test
+  void tokenizeAndDetokenizeRoundTripAndTheModelReportsItsContextLength() throws Exception {
+    VllmClient c = client(open, b -> { });
+    List<Long> tokens = c.tokenize(MODEL, "hello world");
+    assertThat(tokens).isNotEmpty();
+    assertThat(c.tokenize(MODEL, "hello world")).isEqualTo(tokens);
+    assertThat(c.detokenize(MODEL, tokens)).contains("hello").contains("world");
+    // -c 4096 -np 4: 1,024 tokens per slot, reported as meta.n_ctx
+    assertThat(c.models()).singleElement().satisfies(m -> {
+      assertThat(m.id()).isEqualTo(MODEL);
+      assertThat(m.maxModelLen()).isEqualTo(1024);
+    });
+    // the first tokenize asked twice ("prompt", then "content"), the second once, detokenize once
+    assertThat(capture.spans()).extracting(SpanData::getName)
+        .containsExactly("tokenize " + MODEL, "tokenize " + MODEL, "tokenize " + MODEL, "detokenize " + MODEL);
+  }
 }

@@ -271,6 +271,25 @@ public final class OpenAiCodec {
   }
 
   /** Decodes {@code /v1/models}. */
+  /**
+   * The context length a model is served with: vLLM's {@code max_model_len} (vllm-project/vllm
+   * vllm/entrypoints/openai/protocol.py, ModelCard); llama.cpp's {@code meta.n_ctx} (the per-slot context
+   * it serves; seen on b11669: {@code "meta":{"n_ctx":1024,"n_ctx_train":4096,...}}), else
+   * {@code meta.n_ctx_train}; -1 when neither is sent.
+   */
+  static long contextLength(Map<String, Object> model) {
+    long vllm = Json.longValue(model, "max_model_len", -1);
+    if (vllm > 0) {
+      return vllm;
+    }
+    Map<String, Object> meta = Json.object(model, "meta");
+    if (meta == null) {
+      return -1;
+    }
+    long served = Json.longValue(meta, "n_ctx", -1);
+    return served > 0 ? served : Json.longValue(meta, "n_ctx_train", -1);
+  }
+
   public static List<ModelInfo> decodeModels(byte[] body) {
     Map<String, Object> m = Json.parseObject(body, "models response");
     List<ModelInfo> out = new ArrayList<>();
@@ -280,7 +299,7 @@ public final class OpenAiCodec {
       if (id == null) {
         throw InferenceException.of(ErrorType.PROTOCOL, "model entry without id");
       }
-      out.add(new ModelInfo(id, Json.string(d, "owned_by"), Json.longValue(d, "max_model_len", -1)));
+      out.add(new ModelInfo(id, Json.string(d, "owned_by"), contextLength(d)));
     }
     return out;
   }
