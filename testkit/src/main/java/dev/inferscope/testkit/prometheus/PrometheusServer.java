@@ -38,11 +38,20 @@ public final class PrometheusServer implements AutoCloseable {
     this.log = log;
   }
 
+  /** One scrape job: {@code hostPort} scraped at {@code metricsPath}. */
+  public record Target(String job, String hostPort, String metricsPath) {}
+
   /**
-   * Starts Prometheus scraping {@code target} ({@code host:port}) at {@code metricsPath} every second, with
-   * {@code ruleFiles} loaded.
+   * Starts Prometheus scraping {@code target} ({@code host:port}) at {@code metricsPath} every second as job
+   * {@code app}, with {@code ruleFiles} loaded.
    */
   public static PrometheusServer start(String target, String metricsPath, List<Path> ruleFiles, Path scratch)
+      throws IOException, InterruptedException {
+    return start(List.of(new Target("app", target, metricsPath)), ruleFiles, scratch);
+  }
+
+  /** Starts Prometheus scraping each target every second, with {@code ruleFiles} loaded. */
+  public static PrometheusServer start(List<Target> targets, List<Path> ruleFiles, Path scratch)
       throws IOException, InterruptedException {
     if (Boolean.getBoolean(Promtool.SKIP_PROPERTY)) {
       Assumptions.abort("Prometheus server checks skipped because -D" + Promtool.SKIP_PROPERTY + "=true");
@@ -63,8 +72,12 @@ public final class PrometheusServer implements AutoCloseable {
         yaml.append("  - ").append(Promtool.quoted(r.toAbsolutePath().toString())).append('\n');
       }
     }
-    yaml.append("scrape_configs:\n  - job_name: app\n    metrics_path: ").append(Promtool.quoted(metricsPath))
-        .append("\n    static_configs:\n      - targets: [").append(Promtool.quoted(target)).append("]\n");
+    yaml.append("scrape_configs:\n");
+    for (Target t : targets) {
+      yaml.append("  - job_name: ").append(Promtool.quoted(t.job())).append("\n    metrics_path: ")
+          .append(Promtool.quoted(t.metricsPath())).append("\n    static_configs:\n      - targets: [")
+          .append(Promtool.quoted(t.hostPort())).append("]\n");
+    }
     Path config = scratch.resolve("prometheus.yml");
     Files.writeString(config, yaml);
     Path data = Files.createDirectories(scratch.resolve("tsdb"));

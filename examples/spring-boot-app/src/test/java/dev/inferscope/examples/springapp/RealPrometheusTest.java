@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A real Prometheus 2.42 (Debian's package) scrapes the example with tracing on and the project's rule
@@ -32,6 +34,9 @@ class RealPrometheusTest {
 
   @LocalServerPort
   int port;
+
+  @org.springframework.beans.factory.annotation.Autowired
+  org.springframework.core.env.Environment environment;
 
   @TempDir
   Path tmp;
@@ -63,9 +68,16 @@ class RealPrometheusTest {
       rules = files.filter(f -> f.toString().endsWith(".yml")).sorted().toList();
     }
     assertThat(rules).isNotEmpty();
-    try (PrometheusServer prometheus = PrometheusServer.start("127.0.0.1:" + port, "/actuator/prometheus", rules, tmp)) {
+    // the app, and the servers it calls (the simulators' /metrics), as a deployment would scrape them
+    URI triton = URI.create(environment.getProperty("inferscope.triton.endpoints.vision.metrics.url"));
+    URI vllm = URI.create(environment.getProperty("inferscope.vllm.endpoints.chat.base-url"));
+    List<PrometheusServer.Target> targets = List.of(
+        new PrometheusServer.Target("app", "127.0.0.1:" + port, "/actuator/prometheus"),
+        new PrometheusServer.Target("triton", triton.getHost() + ":" + triton.getPort(), triton.getPath()),
+        new PrometheusServer.Target("vllm", vllm.getHost() + ":" + vllm.getPort(), "/metrics"));
+    try (PrometheusServer prometheus = PrometheusServer.start(targets, rules, tmp)) {
       // a real scrape loop: wait for the first scrape (1 s interval), then for the rules' first evaluation
-      Eventually.value(() -> count(prometheus, "up{job=\"app\"}"), n -> n >= 1, Duration.ofSeconds(30));
+      Eventually.value(() -> count(prometheus, "up == 1"), n -> n >= 3, Duration.ofSeconds(30));
       List<Object> up = prometheus.query("up{job=\"app\"}");
       assertThat(up).as(prometheus.targets()).hasSize(1);
       assertThat(value(up.get(0))).as("up; targets: " + prometheus.targets()).isEqualTo("1");
@@ -74,6 +86,44 @@ class RealPrometheusTest {
       Eventually.value(() -> evaluated(prometheus), n -> n == 1, Duration.ofSeconds(30));
       String ruleState = prometheus.rules();
       assertThat(ruleState).contains("\"groups\"").doesNotContain("\"health\":\"err\"");
+      // every recording rule returns a series once rate() has two samples of each input
+      for (String record : recordingRules(rules)) {
+        Eventually.value(() -> count(prometheus, record), n -> n >= 1, Duration.ofSeconds(30));
+        assertThat(prometheus.query(record)).as("recording rule " + record + "; targets: " + prometheus.targets())
+            .isNotEmpty();
+      }
+      // and no dashboard query errors on the real server (empty answers are allowed: no GPU drift here)
+      for (Path d : dashboards()) {
+        JsonNode dash = JsonMapper.builder().build().readTree(Files.readString(d));
+        for (JsonNode panel : dash.path("panels")) {
+          for (JsonNode t : panel.path("targets")) {
+            String expr = t.path("expr").asString("");
+            if (!expr.isEmpty()) {
+              prometheus.query(dev.inferscope.testkit.prometheus.Promtool.withSampleVariables(expr)); // fails on error
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** The {@code record:} names of the rule files. */
+  private static List<String> recordingRules(List<Path> files) throws java.io.IOException {
+    List<String> out = new java.util.ArrayList<>();
+    for (Path f : files) {
+      for (String line : Files.readAllLines(f)) {
+        String l = line.trim();
+        if (l.startsWith("- record:")) {
+          out.add(l.substring("- record:".length()).trim());
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<Path> dashboards() throws java.io.IOException {
+    try (Stream<Path> files = Files.list(Path.of("..", "..", "observability", "grafana", "dashboards"))) {
+      return files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
     }
   }
 
