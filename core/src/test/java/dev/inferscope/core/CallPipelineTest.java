@@ -161,6 +161,19 @@ class CallPipelineTest {
   }
 
   @Test
+  void onlyPhasesThatOccurHaveMeters() {
+    InferenceTelemetry t = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).build();
+    Call call = t.start(CallDescriptor.builder(InferenceSystem.TRITON, "infer", "resnet50").build());
+    call.recordPhase(Phase.SERIALIZE, 1_000);
+    call.recordPhase(Phase.DESERIALIZE, 1_000);
+    clock.advance(Duration.ofMillis(5));
+    call.end();
+    assertThat(fx.meters.find("inference.client.phase.duration").timers())
+        .extracting(timer -> timer.getId().getTag("phase"))
+        .containsExactlyInAnyOrder("serialize", "network", "deserialize");
+  }
+
+  @Test
   void baggageAllowListFillsAttributesAndExperimentButTheRequestWins() {
     InferenceTelemetry t = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled())
         .attributesFromBaggage("tenant", "region").experimentFromBaggage("ab.experiment", "ab.variant").build();

@@ -119,7 +119,7 @@ public final class CallMeters {
     }
     t.record(durationNanos, TimeUnit.NANOSECONDS);
     for (Map.Entry<Phase, Long> e : r.phaseNanos().entrySet()) {
-      pm.phases[e.getKey().ordinal()].record(e.getValue(), TimeUnit.NANOSECONDS);
+      pm.phase(e.getKey()).record(e.getValue(), TimeUnit.NANOSECONDS);
     }
     if (r.requestBytes() >= 0) {
       pm.requestSize.record(r.requestBytes());
@@ -280,7 +280,12 @@ public final class CallMeters {
     final Active active = new Active(this);
     final Map<String, AtomicReferenceArray<Timer>> durations = new ConcurrentHashMap<>();
     final AtomicReferenceArray<Timer> genAiDurations = new AtomicReferenceArray<>(ERROR_TYPES + 1);
-    final Timer[] phases = new Timer[Phase.values().length];
+    // A phase's timer is registered when the phase first occurs: a Triton model never has a time to first
+    // token, a call without a bulkhead never a client queue, and with histograms on each timer is ~70
+    // series that would stay zero.
+    private final AtomicReferenceArray<Timer> phases = new AtomicReferenceArray<>(Phase.values().length);
+    private final MeterRegistry registry;
+    private final Tags base;
     final DistributionSummary requestSize;
     final DistributionSummary responseSize;
     final DistributionSummary batchSize;
@@ -290,6 +295,18 @@ public final class CallMeters {
     final @Nullable Timer ttfc;
     final @Nullable Timer tpoc;
 
+    Timer phase(Phase p) {
+      Timer t = phases.get(p.ordinal());
+      if (t == null) {
+        t = Timer.builder(PHASE_DURATION)
+            .description("Time spent in each phase of an inference call")
+            .tags(base).tag("phase", p.key())
+            .register(registry); // racing callers get the same registered timer
+        phases.set(p.ordinal(), t);
+      }
+      return t;
+    }
+
     PerModel(MeterRegistry registry, Key k) {
       Tags base = Tags.of("system", k.system, "model", k.model, "endpoint", k.endpoint);
       Gauge.builder(ACTIVE, active, Active::get)
@@ -297,12 +314,8 @@ public final class CallMeters {
           .tags(base)
           .strongReference(true)
           .register(registry);
-      for (Phase p : Phase.values()) {
-        phases[p.ordinal()] = Timer.builder(PHASE_DURATION)
-            .description("Time spent in each phase of an inference call")
-            .tags(base).tag("phase", p.key())
-            .register(registry);
-      }
+      this.registry = registry;
+      this.base = base;
       requestSize = DistributionSummary.builder(REQUEST_SIZE).baseUnit("bytes").tags(base)
           .description("Request size").register(registry);
       responseSize = DistributionSummary.builder(RESPONSE_SIZE).baseUnit("bytes").tags(base)

@@ -65,6 +65,10 @@ class ExperimentTaggingTest {
     // not a configured experiment: the call is made, and untagged
     assertThat(send("/classify", "{\"seed\":9}", "made-up-7f2c", "a").statusCode()).isEqualTo(200);
     String scrape = send("/actuator/prometheus", null, null, null).body();
+    // the series count the README quotes (every sample line of the scrape)
+    System.out.println("example scrape: " + scrape.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).count()
+        + " series, of which inference_client_phase_duration: "
+        + scrape.lines().filter(l -> l.startsWith("inference_client_phase_duration")).count());
     assertThat(scrape)
         .containsPattern("inference_client_duration_seconds_count\\{[^}]*experiment=\"checkout-v2\"[^}]*model=\"resnet50\""
             + "[^}]*variant=\"a\"")
