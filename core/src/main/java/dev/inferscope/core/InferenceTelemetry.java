@@ -282,10 +282,7 @@ public final class InferenceTelemetry {
      * @throws IllegalArgumentException for an invalid key
      */
     public Builder attributesFromBaggage(String... keys) {
-      for (String k : keys) {
-        CallContext.checkKey(Objects.requireNonNull(k, "key"));
-        baggageAttributes.add(k);
-      }
+      baggageAttributes.addAll(checkedKeys(keys, false));
       return this;
     }
 
@@ -313,13 +310,7 @@ public final class InferenceTelemetry {
      * @throws IllegalArgumentException for an invalid key
      */
     public Builder meterAttributes(String... keys) {
-      for (String k : keys) {
-        CallContext.checkKey(Objects.requireNonNull(k, "key"));
-        if (CallMeters.isContractTag(k)) {
-          throw new IllegalArgumentException("'" + k + "' is a tag of the duration meters already");
-        }
-        meterAttributes.add(k);
-      }
+      meterAttributes.addAll(checkedKeys(keys, true));
       return this;
     }
 
@@ -363,6 +354,17 @@ public final class InferenceTelemetry {
     public Builder addListener(CallListener listener) {
       this.listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
+    }
+
+    /** The keys, each valid as a custom attribute key (and, for meters, not a contract tag already). */
+    private static List<String> checkedKeys(String[] keys, boolean meterTag) {
+      for (String k : keys) {
+        CallContext.checkKey(Objects.requireNonNull(k, "key"));
+        if (meterTag && CallMeters.isContractTag(k)) {
+          throw new IllegalArgumentException("'" + k + "' is a tag of the duration meters already");
+        }
+      }
+      return List.of(keys);
     }
 
     public InferenceTelemetry build() {

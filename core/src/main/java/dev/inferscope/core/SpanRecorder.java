@@ -101,18 +101,35 @@ final class SpanRecorder {
     span.end(endEpoch, TimeUnit.NANOSECONDS);
   }
 
-  /** The estimated phases in phase order; empty (no allocation) when none is. */
+  /**
+   * The estimated phases in phase order. Which phases are estimated depends only on the timing source and
+   * on whether the server phases are present (NETWORK always is), so the lists are made once, not per call.
+   */
   private static List<String> estimated(CallRecord r) {
-    List<String> out = List.of();
-    for (Phase p : r.phaseNanos().keySet()) {
-      if (r.phaseEstimated(p)) {
-        if (out.isEmpty()) {
-          out = new ArrayList<>(3);
+    int key = r.serverTimingSource().ordinal() * 4
+        + (r.phaseNanos(Phase.SERVER_QUEUE) >= 0 ? 2 : 0) + (r.phaseNanos(Phase.SERVER_COMPUTE) >= 0 ? 1 : 0);
+    return ESTIMATED[key];
+  }
+
+  @SuppressWarnings("unchecked")
+  private static final List<String>[] ESTIMATED = new List[ServerTimingSource.values().length * 4];
+
+  static {
+    for (ServerTimingSource source : ServerTimingSource.values()) {
+      for (int present = 0; present < 4; present++) {
+        List<String> out = new ArrayList<>(3);
+        if (source != ServerTimingSource.RESPONSE) {
+          out.add(Phase.NETWORK.key());
         }
-        out.add(p.key());
+        if (source.estimated() && (present & 2) != 0) {
+          out.add(Phase.SERVER_QUEUE.key());
+        }
+        if (source.estimated() && (present & 1) != 0) {
+          out.add(Phase.SERVER_COMPUTE.key());
+        }
+        ESTIMATED[source.ordinal() * 4 + present] = List.copyOf(out);
       }
     }
-    return out;
   }
 
   private static void genAi(Span span, CallRecord r) {

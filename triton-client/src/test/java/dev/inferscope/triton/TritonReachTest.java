@@ -255,6 +255,30 @@ class TritonReachTest {
         .timer().count()).isEqualTo(2);
   }
 
+  /** The context reaches generate too, on gRPC (ModelStreamInfer) and HTTP (generate_stream). */
+  @Test
+  void perCallContextReachesGenerateOnBothTransports() {
+    TritonSimulator s = TritonSimulator.builder()
+        .model(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 3).build()).start();
+    closer.add(s);
+    TritonClient grpc = closer.add(TritonClient.grpc(s.grpcTarget()).telemetry(capture.telemetry())
+        .resilience(ResiliencePolicy.none()).build());
+    TritonClient http = closer.add(TritonClient.http(s.httpUri()).telemetry(capture.telemetry())
+        .resilience(ResiliencePolicy.none()).build());
+    GenerateRequest req = GenerateRequest.builder("llm", "hello").maxTokens(3)
+        .context(CallContext.builder().experiment("prompt-v2", "a").attribute("tenant", "acme").build()).build();
+    for (TritonClient t : List.of(grpc, http)) {
+      try (GenerateStream g = t.generate(req)) {
+        assertThat(g.collectText()).isNotEmpty();
+      }
+    }
+    assertThat(capture.spans()).hasSize(2).allSatisfy(sp -> {
+      assertThat(sp.getName()).isEqualTo("generate llm");
+      assertThat(sp.getAttributes().get(AttributeKey.stringKey("inference.experiment"))).isEqualTo("prompt-v2");
+      assertThat(sp.getAttributes().get(AttributeKey.stringKey("tenant"))).isEqualTo("acme");
+    });
+  }
+
   @Test
   void eachEndpointCarriesItsOwnGpu() {
     TritonSimulator s = sim();

@@ -215,11 +215,7 @@ final class GrpcFrontend implements AutoCloseable {
     @Override
     public void systemSharedMemoryUnregister(SystemSharedMemoryUnregisterRequest r,
         StreamObserver<SystemSharedMemoryUnregisterResponse> o) {
-      if (r.getName().isEmpty()) {
-        state.systemRegions.clear();
-      } else {
-        state.systemRegions.remove(r.getName());
-      }
+      unregister(state.systemRegions, r.getName());
       reply(o, SystemSharedMemoryUnregisterResponse.getDefaultInstance());
     }
 
@@ -239,12 +235,17 @@ final class GrpcFrontend implements AutoCloseable {
     @Override
     public void cudaSharedMemoryUnregister(CudaSharedMemoryUnregisterRequest r,
         StreamObserver<CudaSharedMemoryUnregisterResponse> o) {
-      if (r.getName().isEmpty()) {
-        state.cudaRegions.clear();
-      } else {
-        state.cudaRegions.remove(r.getName());
-      }
+      unregister(state.cudaRegions, r.getName());
       reply(o, CudaSharedMemoryUnregisterResponse.getDefaultInstance());
+    }
+
+    /** Triton's unregister: an empty name removes every region. */
+    private void unregister(java.util.Map<String, ?> regions, String name) {
+      if (name.isEmpty()) {
+        regions.clear();
+      } else {
+        regions.remove(name);
+      }
     }
 
     @Override
