@@ -72,6 +72,7 @@ public final class Call {
   private @Nullable String modelVersion;
   private @Nullable String responseModel;
   private @Nullable String responseId;
+  private io.opentelemetry.api.common.@Nullable AttributesBuilder responseAttributes;
   private @Nullable List<String> finishReasons;
   private int grpcStatusCode = -1;
   private int httpStatusCode = -1;
@@ -205,6 +206,9 @@ public final class Call {
     putIfNotNull(a, VARIANT, d.variant());
     for (Map.Entry<String, String> e : d.attributes().entrySet()) {
       a.setAttribute(e.getKey(), e.getValue());
+    }
+    if (!d.requestAttributes().isEmpty()) {
+      a.setAllAttributes(d.requestAttributes());
     }
     if (d.genAi()) {
       a.setAttribute(GEN_AI_OPERATION_NAME, d.operation());
@@ -438,6 +442,21 @@ public final class Call {
     this.responseModel = ServerValues.id(model);
   }
 
+  /**
+   * A fact about the response for the span (a count such as the number of tool calls, a token detail such
+   * as {@code gen_ai.usage.reasoning.output_tokens}: never content). {@code null} values are ignored; a
+   * later value for the same key replaces an earlier one.
+   */
+  public synchronized <T> void responseAttribute(io.opentelemetry.api.common.AttributeKey<T> key,
+      @Nullable T value) {
+    if (value != null) {
+      if (responseAttributes == null) {
+        responseAttributes = io.opentelemetry.api.common.Attributes.builder();
+      }
+      responseAttributes.put(key, value);
+    }
+  }
+
   public synchronized void responseId(@Nullable String id) {
     this.responseId = ServerValues.id(id);
   }
@@ -647,7 +666,8 @@ public final class Call {
           serverTimingSource, inputTokens, outputTokens, chunks, nAttempts, confidence, modelVersion,
           responseModel, responseId, finishReasons, requestBytes, responseBytes, batchSize, grpcStatusCode,
           httpStatusCode, serverTtftNanos, serverItlNanos, gpu, gpuAge, sc.isValid() ? sc.getTraceId() : null,
-          sc.isValid() ? sc.getSpanId() : null, descriptor.attributes());
+          sc.isValid() ? sc.getSpanId() : null, descriptor.attributes(),
+          responseAttributes == null ? io.opentelemetry.api.common.Attributes.empty() : responseAttributes.build());
     }
   }
 

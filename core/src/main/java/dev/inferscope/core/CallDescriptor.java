@@ -39,6 +39,7 @@ public final class CallDescriptor {
   private final Map<String, String> attributes;
   private final @Nullable GpuStateSource gpuSource;
   private final boolean probe;
+  private final io.opentelemetry.api.common.Attributes requestAttributes;
   private final String spanName;
 
   private CallDescriptor(Builder b) {
@@ -69,6 +70,8 @@ public final class CallDescriptor {
     this.attributes = b.attributes;
     this.gpuSource = b.gpuSource;
     this.probe = b.probe;
+    this.requestAttributes = b.requestAttributes == null ? io.opentelemetry.api.common.Attributes.empty()
+        : b.requestAttributes.build();
     this.spanName = model.isEmpty() ? operation : operation + ' ' + model;
   }
 
@@ -110,6 +113,9 @@ public final class CallDescriptor {
     b.attributes = attributes;
     b.gpuSource = gpuSource;
     b.probe = probe;
+    if (!requestAttributes.isEmpty()) {
+      b.requestAttributes = requestAttributes.toBuilder();
+    }
     return b;
   }
 
@@ -240,6 +246,14 @@ public final class CallDescriptor {
     return probe;
   }
 
+  /**
+   * Facts about the request that a client adds to the span at the start (counts and settings such as
+   * {@code gen_ai.request.choice.count}, never content). Empty when none.
+   */
+  public io.opentelemetry.api.common.Attributes requestAttributes() {
+    return requestAttributes;
+  }
+
   /** {@code "{operation} {model}"}. */
   public String spanName() {
     return spanName;
@@ -279,6 +293,7 @@ public final class CallDescriptor {
     private Map<String, String> attributes = Map.of();
     private @Nullable GpuStateSource gpuSource;
     private boolean probe;
+    private io.opentelemetry.api.common.@Nullable AttributesBuilder requestAttributes;
 
     private Builder(InferenceSystem system, String operation, String model) {
       this.system = Objects.requireNonNull(system, "system");
@@ -427,6 +442,20 @@ public final class CallDescriptor {
     /** The GPU source of this call's server; {@code null} for the telemetry's default. */
     public Builder gpuSource(@Nullable GpuStateSource gpuSource) {
       this.gpuSource = gpuSource;
+      return this;
+    }
+
+    /**
+     * A fact about the request for the span (a count or a setting: never content, which a client must not
+     * pass here). {@code null} values are ignored.
+     */
+    public <T> Builder requestAttribute(io.opentelemetry.api.common.AttributeKey<T> key, @Nullable T value) {
+      if (value != null) {
+        if (requestAttributes == null) {
+          requestAttributes = io.opentelemetry.api.common.Attributes.builder();
+        }
+        requestAttributes.put(key, value);
+      }
       return this;
     }
 

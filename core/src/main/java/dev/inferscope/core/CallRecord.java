@@ -44,6 +44,7 @@ public final class CallRecord {
   private final @Nullable String traceId;
   private final @Nullable String spanId;
   private final Map<String, String> attributes;
+  private final io.opentelemetry.api.common.Attributes responseAttributes;
 
   // Package-private: Call is the only producer. One constructor, one copy of each value.
   CallRecord(CallDescriptor descriptor, Outcome outcome, @Nullable ErrorType errorType, @Nullable String errorCode,
@@ -53,7 +54,7 @@ public final class CallRecord {
       @Nullable List<String> finishReasons, long requestBytes, long responseBytes, long batchSize,
       int grpcStatusCode, int httpStatusCode, long serverTimeToFirstTokenNanos, long serverMeanInterTokenNanos,
       @Nullable GpuSnapshot gpu, long gpuSampleAgeNanos, @Nullable String traceId, @Nullable String spanId,
-      Map<String, String> attributes) {
+      Map<String, String> attributes, io.opentelemetry.api.common.Attributes responseAttributes) {
     this.descriptor = descriptor;
     this.outcome = outcome;
     this.errorType = errorType;
@@ -83,6 +84,7 @@ public final class CallRecord {
     this.traceId = traceId;
     this.spanId = spanId;
     this.attributes = attributes;
+    this.responseAttributes = responseAttributes;
   }
 
   public CallDescriptor descriptor() {
@@ -253,6 +255,14 @@ public final class CallRecord {
    */
   public Map<String, String> attributes() {
     return attributes;
+  }
+
+  /**
+   * What the client read from the response beyond the common fields (counts such as tool calls and
+   * choices, token details such as cached and reasoning tokens; never content). Empty when none.
+   */
+  public io.opentelemetry.api.common.Attributes responseAttributes() {
+    return responseAttributes;
   }
 
   @Override

@@ -91,4 +91,33 @@ public final class InferenceAttributes {
   public static AttributeKey<Double> phaseDuration(Phase phase) {
     return PHASE_KEYS.get(phase);
   }
+
+  // GenAI request and usage details (open-telemetry/semantic-conventions-genai model/gen-ai/registry.yaml,
+  // commit 002c8a6): set only where the request or the server's usage gives them.
+  /** {@code n}, when the request asks for more than the server's default. */
+  public static final AttributeKey<Long> GEN_AI_REQUEST_CHOICE_COUNT = AttributeKey.longKey("gen_ai.request.choice.count");
+  public static final AttributeKey<Long> GEN_AI_REQUEST_SEED = AttributeKey.longKey("gen_ai.request.seed");
+  /** {@code json} when the request constrains the output to JSON (response_format or structured outputs). */
+  public static final AttributeKey<String> GEN_AI_OUTPUT_TYPE = AttributeKey.stringKey("gen_ai.output.type");
+  /** Prompt tokens served from the server's prefix cache ({@code prompt_tokens_details.cached_tokens}). */
+  public static final AttributeKey<Long> GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS =
+      AttributeKey.longKey("gen_ai.usage.cache_read.input_tokens");
+  /** Output tokens spent on reasoning ({@code completion_tokens_details.reasoning_tokens}). */
+  public static final AttributeKey<Long> GEN_AI_USAGE_REASONING_OUTPUT_TOKENS =
+      AttributeKey.longKey("gen_ai.usage.reasoning.output_tokens");
+
+  // Counts about a request and its answer that are not content (Inferscope's own names).
+  /** The number of tools the request offered the model. */
+  public static final AttributeKey<Long> REQUEST_TOOLS = AttributeKey.longKey("inference.request.tools");
+  /** The number of image, audio and file parts in the request's messages. */
+  public static final AttributeKey<Long> REQUEST_MEDIA_PARTS = AttributeKey.longKey("inference.request.media_parts");
+  /** Request fields the server no longer reads (vLLM 0.12 removed {@code guided_*}), by name. */
+  public static final AttributeKey<List<String>> REQUEST_REMOVED_PARAMS =
+      AttributeKey.stringArrayKey("inference.request.removed_params");
+  /** The number of tool calls the model made, over all choices. */
+  public static final AttributeKey<Long> RESPONSE_TOOL_CALLS = AttributeKey.longKey("inference.response.tool_calls");
+  /** The number of choices in the answer, when more than one. */
+  public static final AttributeKey<Long> RESPONSE_CHOICES = AttributeKey.longKey("inference.response.choices");
+  /** The number of results of a rerank, score, classify or pooling call. */
+  public static final AttributeKey<Long> RESPONSE_RESULTS = AttributeKey.longKey("inference.response.results");
 }

@@ -63,6 +63,9 @@ final class SpanRecorder {
     if (d.genAi()) {
       genAi(span, r);
     }
+    if (!r.responseAttributes().isEmpty()) {
+      span.setAllAttributes(r.responseAttributes());
+    }
     GpuSnapshot gpu = r.gpu();
     if (gpu != null) {
       span.setAttribute(HW_GPU_ID, gpu.id());

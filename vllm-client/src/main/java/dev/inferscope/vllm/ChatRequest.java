@@ -14,6 +14,12 @@ public final class ChatRequest {
   private final SamplingParams sampling;
   private final CallContext context;
   private final @Nullable ToDoubleFunction<Completion> confidence;
+  private final List<Tool> tools;
+  private final @Nullable ToolChoice toolChoice;
+  private final @Nullable Boolean parallelToolCalls;
+  private final @Nullable ResponseFormat responseFormat;
+  private final @Nullable StructuredOutputs structuredOutputs;
+  private final @Nullable String requestId;
 
   private ChatRequest(Builder b) {
     this.model = b.model;
@@ -21,8 +27,28 @@ public final class ChatRequest {
     this.sampling = b.sampling;
     this.context = b.context;
     this.confidence = b.confidence;
+    this.tools = List.copyOf(b.tools);
+    this.toolChoice = b.toolChoice;
+    this.parallelToolCalls = b.parallelToolCalls;
+    this.responseFormat = b.responseFormat;
+    this.structuredOutputs = b.structuredOutputs;
+    this.requestId = b.requestId;
     if (messages.isEmpty()) {
       throw new IllegalArgumentException("a chat request needs at least one message");
+    }
+    if (toolChoice != null && toolChoice.functionName() != null
+        && tools.stream().noneMatch(t -> t.name().equals(toolChoice.functionName()))) {
+      throw new IllegalArgumentException("tool choice names function " + toolChoice.functionName()
+          + ", which is not among the request's tools");
+    }
+    if ((toolChoice != null && !toolChoice.mode().equals("none")) && tools.isEmpty()) {
+      throw new IllegalArgumentException("tool choice " + toolChoice.mode() + " needs at least one tool");
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Tool t : tools) {
+      if (!names.add(t.name())) {
+        throw new IllegalArgumentException("two tools are named " + t.name());
+      }
     }
   }
 
@@ -52,9 +78,41 @@ public final class ChatRequest {
     return confidence;
   }
 
+  /** The tools the model may call; empty when none. */
+  public List<Tool> tools() {
+    return tools;
+  }
+
+  /** Whether and which tool the model must call, or {@code null} for the server's default. */
+  public @Nullable ToolChoice toolChoice() {
+    return toolChoice;
+  }
+
+  /** Whether the model may call several tools at once, or {@code null} for the server's default. */
+  public @Nullable Boolean parallelToolCalls() {
+    return parallelToolCalls;
+  }
+
+  /** The OpenAI {@code response_format}, or {@code null}. */
+  public @Nullable ResponseFormat responseFormat() {
+    return responseFormat;
+  }
+
+  /** vLLM's {@code structured_outputs}, or {@code null}. */
+  public @Nullable StructuredOutputs structuredOutputs() {
+    return structuredOutputs;
+  }
+
+  /** The caller's request id (sent as {@code X-Request-Id} and recorded), or {@code null} for a generated one. */
+  public @Nullable String requestId() {
+    return requestId;
+  }
+
   @Override
   public String toString() {
-    return "ChatRequest[model=" + model + ", messages=<" + messages.size() + ">, " + sampling + "]";
+    return "ChatRequest[model=" + model + ", messages=<" + messages.size() + ">, tools=" + tools.size()
+        + (responseFormat == null ? "" : ", " + responseFormat)
+        + (structuredOutputs == null ? "" : ", " + structuredOutputs) + ", " + sampling + "]";
   }
 
   /** Builds a {@link ChatRequest}. */
@@ -64,6 +122,12 @@ public final class ChatRequest {
     private SamplingParams sampling = SamplingParams.defaults();
     private CallContext context = CallContext.empty();
     private @Nullable ToDoubleFunction<Completion> confidence;
+    private final List<Tool> tools = new ArrayList<>();
+    private @Nullable ToolChoice toolChoice;
+    private @Nullable Boolean parallelToolCalls;
+    private @Nullable ResponseFormat responseFormat;
+    private @Nullable StructuredOutputs structuredOutputs;
+    private @Nullable String requestId;
 
     private Builder(String model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -84,6 +148,59 @@ public final class ChatRequest {
 
     public Builder assistant(String content) {
       return message(ChatMessage.assistant(content));
+    }
+
+    /** A user message of content parts (text, images, audio, files). */
+    public Builder user(ContentPart... parts) {
+      return message(ChatMessage.user(parts));
+    }
+
+    /** A tool the model may call. */
+    public Builder tool(Tool tool) {
+      tools.add(Objects.requireNonNull(tool, "tool"));
+      return this;
+    }
+
+    /** Tools the model may call (added to those already set). */
+    public Builder tools(List<Tool> tools) {
+      tools.forEach(this::tool);
+      return this;
+    }
+
+    /** Whether and which tool the model must call (default: the server's, {@code auto} with tools). */
+    public Builder toolChoice(@Nullable ToolChoice toolChoice) {
+      this.toolChoice = toolChoice;
+      return this;
+    }
+
+    /** Whether the model may call several tools in one turn (OpenAI {@code parallel_tool_calls}). */
+    public Builder parallelToolCalls(@Nullable Boolean parallel) {
+      this.parallelToolCalls = parallel;
+      return this;
+    }
+
+    /** The OpenAI {@code response_format} (text, any JSON object, or JSON matching a schema). */
+    public Builder responseFormat(@Nullable ResponseFormat responseFormat) {
+      this.responseFormat = responseFormat;
+      return this;
+    }
+
+    /** vLLM's {@code structured_outputs} (JSON schema, regex, choice or grammar). */
+    public Builder structuredOutputs(@Nullable StructuredOutputs structuredOutputs) {
+      this.structuredOutputs = structuredOutputs;
+      return this;
+    }
+
+    /**
+     * The request id: sent as {@code X-Request-Id} (which vLLM takes as its own request id) and recorded as
+     * {@code inference.request.id} and in the log line, so a server log and a trace can be joined. Default:
+     * a generated id.
+     *
+     * @throws IllegalArgumentException when empty, longer than 128 characters or holding a control character
+     */
+    public Builder requestId(@Nullable String requestId) {
+      this.requestId = requestId == null ? null : RequestIdCheck.check(requestId);
+      return this;
     }
 
     public Builder sampling(SamplingParams sampling) {

@@ -22,6 +22,16 @@ public record Completion(@Nullable String id, @Nullable String model, List<Choic
     return choices.isEmpty() ? "" : choices.get(0).text();
   }
 
+  /** The reasoning text of the first choice, or the empty string. */
+  public String reasoning() {
+    return choices.isEmpty() ? "" : choices.get(0).reasoning();
+  }
+
+  /** The tool calls of the first choice (empty when the model called none). */
+  public List<ToolCall> toolCalls() {
+    return choices.isEmpty() ? List.of() : choices.get(0).toolCalls();
+  }
+
   /** The finish reasons of all choices that have one. */
   public List<String> finishReasons() {
     List<String> out = new ArrayList<>();

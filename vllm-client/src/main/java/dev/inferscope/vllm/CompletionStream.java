@@ -3,6 +3,7 @@ package dev.inferscope.vllm;
 import dev.inferscope.core.Call;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceAttributes;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.vllm.internal.OpenAiCodec;
 import dev.inferscope.core.internal.SseReader;
@@ -10,11 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -39,13 +37,9 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   private final @Nullable Deadline deadline;
   private final long idleTimeoutNanos;
   private final ScheduledExecutorService watchdog;
-  private final Map<Integer, StringBuilder> texts = new LinkedHashMap<>();
-  private final Map<Integer, String> finishReasons = new LinkedHashMap<>();
+  private final StreamAccumulator accumulator;
   private @Nullable StreamChunk next;
   private volatile boolean done;
-  private @Nullable String id;
-  private @Nullable String model;
-  private Usage usage = Usage.UNKNOWN;
   private volatile @Nullable String timedOut;
   private volatile boolean cancelled;
   private @Nullable ScheduledFuture<?> timer;
@@ -62,6 +56,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
     this.body = body;
     this.reader = new SseReader(body, maxEventBytes);
     this.chat = chat;
+    this.accumulator = new StreamAccumulator(chat);
     this.deadline = deadline;
     this.idleTimeoutNanos = idleTimeout.toNanos();
     this.watchdog = watchdog;
@@ -139,7 +134,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
           if (timedOut != null || cancelled) {
             throw fail(interrupted(null));
           }
-          if (!finishReasons.isEmpty()) {
+          if (accumulator.anyFinished()) {
             finish(); // ended without [DONE] but every choice that finished said so
             return null;
           }
@@ -177,14 +172,15 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   }
 
   /**
-   * Whether a chunk is an output chunk: it carries text. llama-server's first chunk holds only the role
+   * Whether a chunk is an output chunk: it carries text, reasoning or a tool-call fragment (each is
+   * generated tokens). llama-server's first chunk holds only the role
    * ({@code "delta":{"role":"assistant","content":null}}), its finish chunk an empty delta, and the
    * usage chunk no choices (b11669, {@code ../shared/peers/README.md}); none of them is output, so the
    * chunk count equals the output tokens and the first chunk's time is a time to first token.
    */
   private static boolean carriesOutput(StreamChunk chunk) {
     for (Choice c : chunk.choices()) {
-      if (!c.text().isEmpty()) {
+      if (c.hasOutput()) {
         return true;
       }
     }
@@ -192,21 +188,7 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   }
 
   private void accept(StreamChunk chunk, String data) {
-    if (chunk.id() != null) {
-      id = chunk.id();
-    }
-    if (chunk.model() != null) {
-      model = chunk.model();
-    }
-    if (chunk.usage() != null) {
-      usage = chunk.usage();
-    }
-    for (Choice c : chunk.choices()) {
-      texts.computeIfAbsent(c.index(), k -> new StringBuilder()).append(c.text());
-      if (c.finishReason() != null) {
-        finishReasons.put(c.index(), c.finishReason());
-      }
-    }
+    accumulator.accept(chunk);
     if (data.contains("\"timings\"") || data.contains("\"metrics\"")) {
       // the byte form never throws: timing a server got wrong is left out, the chunk is still delivered
       OpenAiCodec.ServerTiming t = OpenAiCodec.serverTiming(data.getBytes(StandardCharsets.UTF_8));
@@ -229,11 +211,20 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   }
 
   private void record() {
-    call.responseId(id);
-    call.responseModel(model);
+    call.responseId(accumulator.id());
+    call.responseModel(accumulator.model());
+    Usage usage = accumulator.usage();
     call.tokens(usage.promptTokens(), usage.completionTokens());
-    if (!finishReasons.isEmpty()) {
-      call.finishReasons(new ArrayList<>(finishReasons.values()));
+    VllmClient.usageDetails(call, usage);
+    List<String> reasons = accumulator.finishReasons();
+    if (!reasons.isEmpty()) {
+      call.finishReasons(reasons);
+    }
+    if (chat) {
+      call.responseAttribute(InferenceAttributes.RESPONSE_TOOL_CALLS, (long) accumulator.toolCallCount());
+    }
+    if (accumulator.choiceCount() > 1) {
+      call.responseAttribute(InferenceAttributes.RESPONSE_CHOICES, (long) accumulator.choiceCount());
     }
   }
 
@@ -337,19 +328,15 @@ public final class CompletionStream implements Iterator<StreamChunk>, AutoClosea
   }
 
   /**
-   * Reads the rest of the stream and returns everything it held as one completion (choices with the
-   * concatenated text, finish reasons, usage).
+   * Reads the rest of the stream and returns everything it held as one completion: per choice the
+   * concatenated text and reasoning, the tool calls assembled from their fragments, the log
+   * probabilities and the finish reason; the usage (see {@link StreamAccumulator}).
    */
   public Completion collect() {
     while (hasNext()) {
       next();
     }
-    List<Choice> choices = new ArrayList<>();
-    for (Map.Entry<Integer, StringBuilder> e : texts.entrySet()) {
-      choices.add(new Choice(e.getKey(), e.getValue().toString(), chat ? "assistant" : null,
-          finishReasons.get(e.getKey())));
-    }
-    return new Completion(id, model, choices, usage);
+    return accumulator.completion();
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.inferscope.core.CallDescriptor;
 import dev.inferscope.core.GpuStateSource;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceAttributes;
 import dev.inferscope.core.InferenceException;
 import dev.inferscope.core.InferenceSystem;
 import dev.inferscope.core.InferenceTelemetry;
@@ -147,9 +148,8 @@ public final class VllmClient implements AutoCloseable {
 
   /** A chat completion within {@code deadline}. */
   public Completion chat(ChatRequest request, @Nullable Deadline deadline) {
-    return complete(descriptor("chat", request.model(), request.sampling(), false, request.context()),
-        "/v1/chat/completions", () -> OpenAiCodec.encodeChat(request, false, false), true, request.confidence(),
-        deadline);
+    return complete(descriptor(request, false), "/v1/chat/completions",
+        () -> OpenAiCodec.encodeChat(request, false, false), true, request.confidence(), deadline);
   }
 
   /** A text completion, within the client's default deadline. */
@@ -159,9 +159,8 @@ public final class VllmClient implements AutoCloseable {
 
   /** A text completion within {@code deadline}. */
   public Completion complete(CompletionRequest request, @Nullable Deadline deadline) {
-    return complete(descriptor("text_completion", request.model(), request.sampling(), false, request.context()),
-        "/v1/completions", () -> OpenAiCodec.encodeCompletion(request, false, false), false, request.confidence(),
-        deadline);
+    return complete(descriptor(request, false), "/v1/completions",
+        () -> OpenAiCodec.encodeCompletion(request, false, false), false, request.confidence(), deadline);
   }
 
   /** An asynchronous chat completion; cancelling the future aborts the HTTP exchange. */
@@ -171,7 +170,7 @@ public final class VllmClient implements AutoCloseable {
 
   /** An asynchronous chat completion within {@code deadline}. */
   public CompletableFuture<Completion> chatAsync(ChatRequest request, @Nullable Deadline deadline) {
-    CallDescriptor d = descriptor("chat", request.model(), request.sampling(), false, request.context());
+    CallDescriptor d = descriptor(request, false);
     Call call = telemetry.start(d);
     byte[] body;
     try {
@@ -193,8 +192,7 @@ public final class VllmClient implements AutoCloseable {
 
   /** A streamed chat completion within {@code deadline} (which also bounds every wait for a chunk). */
   public CompletionStream chatStream(ChatRequest request, @Nullable Deadline deadline) {
-    return stream(descriptor("chat", request.model(), request.sampling(), true, request.context()),
-        "/v1/chat/completions",
+    return stream(descriptor(request, true), "/v1/chat/completions",
         () -> OpenAiCodec.encodeChat(request, true, includeUsage), true, deadline);
   }
 
@@ -205,8 +203,7 @@ public final class VllmClient implements AutoCloseable {
 
   /** A streamed text completion within {@code deadline}. */
   public CompletionStream completeStream(CompletionRequest request, @Nullable Deadline deadline) {
-    return stream(descriptor("text_completion", request.model(), request.sampling(), true, request.context()),
-        "/v1/completions",
+    return stream(descriptor(request, true), "/v1/completions",
         () -> OpenAiCodec.encodeCompletion(request, true, includeUsage), false, deadline);
   }
 
@@ -336,6 +333,61 @@ public final class VllmClient implements AutoCloseable {
   }
 
 
+  // ----------------------------------------------------------------------------------------------
+  // pooling models: rerank, score, classify, pooling
+
+  /** The documents ranked by relevance to {@code query} ({@code /v1/rerank}); all of them. */
+  public Reranking rerank(String model, String query, List<String> documents) {
+    return rerank(model, query, documents, 0);
+  }
+
+  /**
+   * The {@code topN} documents most relevant to {@code query} ({@code /v1/rerank}; 0 for all). The query
+   * and documents are payload; the span records the number of documents ranked.
+   */
+  public Reranking rerank(String model, String query, List<String> documents, int topN) {
+    if (topN < 0) {
+      throw new IllegalArgumentException("topN must not be negative");
+    }
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("model", model);
+    req.put("query", Objects.requireNonNull(query, "query"));
+    req.put("documents", List.copyOf(documents));
+    if (topN > 0) {
+      req.put("top_n", topN);
+    }
+    return simplePost("rerank", model, "/v1/rerank", Json.write(req).getBytes(StandardCharsets.UTF_8),
+        dev.inferscope.vllm.internal.PoolingCodec::rerank, r -> r.results().size(), Reranking::usage);
+  }
+
+  /** The similarity of {@code text} to each of {@code others} ({@code /v1/score}, as {@code text_1}, {@code text_2}). */
+  public Scores score(String model, String text, List<String> others) {
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("model", model);
+    req.put("text_1", Objects.requireNonNull(text, "text"));
+    req.put("text_2", List.copyOf(others));
+    return simplePost("score", model, "/v1/score", Json.write(req).getBytes(StandardCharsets.UTF_8),
+        dev.inferscope.vllm.internal.PoolingCodec::score, r -> r.scores().size(), Scores::usage);
+  }
+
+  /** The class of each input ({@code /classify}) with a sequence-classification model. */
+  public Classifications classify(String model, List<String> inputs) {
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("model", model);
+    req.put("input", List.copyOf(inputs));
+    return simplePost("classify", model, "/classify", Json.write(req).getBytes(StandardCharsets.UTF_8),
+        dev.inferscope.vllm.internal.PoolingCodec::classify, r -> r.results().size(), Classifications::usage);
+  }
+
+  /** The pooler's raw output for each input ({@code /pooling}). */
+  public Pooling pooling(String model, List<String> inputs) {
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("model", model);
+    req.put("input", List.copyOf(inputs));
+    return simplePost("pooling", model, "/pooling", Json.write(req).getBytes(StandardCharsets.UTF_8),
+        dev.inferscope.vllm.internal.PoolingCodec::pooling, r -> r.outputs().size(), Pooling::usage);
+  }
+
   /** The server-load monitor fed by {@code /metrics}, or {@code null} when scraping is off. */
   public @Nullable VllmServerMetrics serverMetrics() {
     return serverMetrics;
@@ -392,22 +444,74 @@ public final class VllmClient implements AutoCloseable {
     T decode(byte[] body);
   }
 
+  /**
+   * A chat call's descriptor, with the request facts that are not content: how many tools were offered, how
+   * many media parts the messages hold, choices asked for, seed, JSON output, removed parameters.
+   */
+  private CallDescriptor descriptor(ChatRequest r, boolean streaming) {
+    CallDescriptor.Builder b = descriptorBuilder("chat", r.model(), r.sampling(), streaming, r.context(),
+        r.requestId(), r.responseFormat(), r.structuredOutputs());
+    if (!r.tools().isEmpty()) {
+      b.requestAttribute(InferenceAttributes.REQUEST_TOOLS, (long) r.tools().size());
+    }
+    long media = 0;
+    for (ChatMessage m : r.messages()) {
+      for (ContentPart p : m.parts()) {
+        if (!(p instanceof ContentPart.Text)) {
+          media++;
+        }
+      }
+    }
+    if (media > 0) {
+      b.requestAttribute(InferenceAttributes.REQUEST_MEDIA_PARTS, media);
+    }
+    return b.build();
+  }
+
+  private CallDescriptor descriptor(CompletionRequest r, boolean streaming) {
+    return descriptorBuilder("text_completion", r.model(), r.sampling(), streaming, r.context(), r.requestId(),
+        r.responseFormat(), r.structuredOutputs()).build();
+  }
+
+  private CallDescriptor.Builder descriptorBuilder(String operation, String model, SamplingParams p,
+      boolean streaming, CallContext context, @Nullable String requestId, @Nullable ResponseFormat format,
+      @Nullable StructuredOutputs structured) {
+    CallDescriptor.Builder b = descriptorBuilder(operation, model, p, streaming, context, requestId);
+    if (p.n() != null) {
+      b.requestAttribute(InferenceAttributes.GEN_AI_REQUEST_CHOICE_COUNT, (long) p.n());
+    }
+    b.requestAttribute(InferenceAttributes.GEN_AI_REQUEST_SEED, p.seed());
+    if ((format != null && format.json()) || (structured != null && structured.json())) {
+      b.requestAttribute(InferenceAttributes.GEN_AI_OUTPUT_TYPE, "json");
+    }
+    List<String> removed = p.removedGuidedParams();
+    if (!removed.isEmpty()) {
+      b.requestAttribute(InferenceAttributes.REQUEST_REMOVED_PARAMS, removed);
+      RemovedParams.warnOnce(removed);
+    }
+    return b;
+  }
+
   private CallDescriptor descriptor(String operation, String model, SamplingParams p, boolean streaming,
       CallContext context) {
+    return descriptorBuilder(operation, model, p, streaming, context, null).build();
+  }
+
+  private CallDescriptor.Builder descriptorBuilder(String operation, String model, SamplingParams p,
+      boolean streaming, CallContext context, @Nullable String requestId) {
     return CallDescriptor.builder(system, operation, model)
         .endpoint(endpoint)
-        .requestId(dev.inferscope.core.internal.RequestIds.next())
+        .requestId(requestId != null ? requestId : dev.inferscope.core.internal.RequestIds.next())
         .server(host, port)
         .http("POST", baseUri + pathFor(operation))
         .streaming(streaming)
-        .genAi(!operation.equals("embeddings"))
+        .genAi(true)
         .maxTokens(p.maxTokens())
         .temperature(p.temperature())
         .topP(p.topP())
         .gpuIds(gpuIds)
         .gpuSource(gpuSource)
-        .context(context)
-        .build();
+        .context(context);
   }
 
   private static String pathFor(String operation) {
@@ -415,6 +519,8 @@ public final class VllmClient implements AutoCloseable {
       case "chat" -> "/v1/chat/completions";
       case "text_completion" -> "/v1/completions";
       case "embeddings" -> "/v1/embeddings";
+      case "rerank" -> "/v1/rerank";
+      case "score" -> "/v1/score";
       default -> "/" + operation;
     };
   }
@@ -454,8 +560,29 @@ public final class VllmClient implements AutoCloseable {
     call.responseModel(c.model());
     call.finishReasons(c.finishReasons());
     call.tokens(c.usage().promptTokens(), c.usage().completionTokens());
+    usageDetails(call, c.usage());
+    if (chat) {
+      long calls = 0;
+      for (Choice ch : c.choices()) {
+        calls += ch.toolCalls().size();
+      }
+      call.responseAttribute(InferenceAttributes.RESPONSE_TOOL_CALLS, calls);
+    }
+    if (c.choices().size() > 1) {
+      call.responseAttribute(InferenceAttributes.RESPONSE_CHOICES, (long) c.choices().size());
+    }
     call.confidence(c, confidence);
     return c;
+  }
+
+  /** Cached prompt tokens and reasoning tokens, when the server's usage details give them. */
+  static void usageDetails(Call call, Usage u) {
+    if (u.cachedPromptTokens() >= 0) {
+      call.responseAttribute(InferenceAttributes.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cachedPromptTokens());
+    }
+    if (u.reasoningTokens() >= 0) {
+      call.responseAttribute(InferenceAttributes.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens());
+    }
   }
 
   /**
@@ -526,13 +653,31 @@ public final class VllmClient implements AutoCloseable {
   }
 
   private <T> T simplePost(String operation, String model, String path, byte[] body, BodyDecoder<T> decoder) {
+    return simplePost(operation, model, path, body, decoder, null, null);
+  }
+
+  /** A POST whose answer is decoded whole; {@code results} and {@code usage} (when given) feed the span. */
+  private <T> T simplePost(String operation, String model, String path, byte[] body, BodyDecoder<T> decoder,
+      java.util.function.@Nullable ToIntFunction<T> results, java.util.function.@Nullable Function<T, Usage> usage) {
     CallDescriptor d = CallDescriptor.builder(system, operation, model).endpoint(endpoint)
-        .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("POST", baseUri + path).build();
+        .requestId(dev.inferscope.core.internal.RequestIds.next()).server(host, port).http("POST", baseUri + path)
+        .gpuIds(gpuIds).gpuSource(gpuSource).build();
     Call call = telemetry.start(d);
     call.requestBytes(body.length);
     return call.execute(resilience, Deadline.resolve(null, defaultDeadline, telemetry.clock()), (n, dl) -> {
       HttpLayer.Response resp = http.ok(call, http.send(post(path, body, dl, call), dl));
-      return decoder.decode(resp.body());
+      long t0 = telemetry.clock().nanoTime();
+      T out = decoder.decode(resp.body());
+      if (results != null) {
+        call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
+        call.responseBytes(resp.body().length);
+        call.responseAttribute(InferenceAttributes.RESPONSE_RESULTS, (long) results.applyAsInt(out));
+      }
+      if (usage != null) {
+        Usage u = usage.apply(out);
+        call.tokens(u.promptTokens(), -1);
+      }
+      return out;
     });
   }
 

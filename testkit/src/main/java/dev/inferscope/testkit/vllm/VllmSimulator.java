@@ -302,6 +302,7 @@ public final class VllmSimulator implements AutoCloseable {
         case "/tokenize" -> tokenize(ex, auth);
         case "/detokenize" -> detokenize(ex, auth);
         case "/v1/embeddings" -> embeddings(ex, auth);
+        case "/v1/rerank", "/v1/score", "/classify", "/pooling" -> pooling(ex, path, auth);
         case "/v1/chat/completions", "/v1/completions" -> {
           if (!method.equals("POST")) {
             error(ex, 405, "Method Not Allowed", "invalid_request_error", null);
@@ -415,6 +416,108 @@ public final class VllmSimulator implements AutoCloseable {
         "usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens)));
   }
 
+  /**
+   * The pooling-model endpoints (vllm-project/vllm vllm/entrypoints/pooling/): {@code /v1/rerank}
+   * ({@code RerankResponse}: id, model, usage{prompt_tokens,total_tokens}, results[{index, document{text},
+   * relevance_score}], most relevant first), {@code /v1/score} ({@code ScoreResponse}: data[{index,
+   * object:"score", score}]), {@code /classify} ({@code ClassificationResponse}: data[{index, label, probs,
+   * num_classes}]) and {@code /pooling} ({@code PoolingResponse}: data[{index, object:"pooling", data}]).
+   * Scores are the share of the query's words a document holds, so tests can predict the order.
+   */
+  private void pooling(HttpExchange ex, String path, @Nullable String auth) throws IOException {
+    Map<String, Object> req = body(ex);
+    if (req == null) {
+      return;
+    }
+    String model = Json.string(req, "model");
+    if (model == null || !config.models.contains(model)) {
+      record(ex, path, auth, true, 0, false, 0, false, model);
+      error(ex, 404, "The model does not exist.", "NotFoundError", "model");
+      return;
+    }
+    Map<String, Object> resp = new LinkedHashMap<>();
+    resp.put("id", "pool-" + ids.incrementAndGet());
+    resp.put("object", "list");
+    resp.put("created", System.currentTimeMillis() / 1000);
+    resp.put("model", model);
+    long tokens = 0;
+    List<Object> out = new ArrayList<>();
+    switch (path) {
+      case "/v1/rerank" -> {
+        String query = Objects.toString(req.get("query"), "");
+        List<Object> docs = Json.array(req, "documents");
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+          String doc = Objects.toString(docs.get(i), "");
+          tokens += words(query).size() + words(doc).size();
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("index", i);
+          r.put("document", Map.of("text", doc));
+          r.put("relevance_score", overlap(query, doc));
+          results.add(r);
+        }
+        results.sort((a, b) -> Double.compare((Double) b.get("relevance_score"), (Double) a.get("relevance_score")));
+        long topN = Json.longValue(req, "top_n", 0);
+        resp.remove("object");
+        resp.remove("created");
+        resp.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
+        resp.put("results", topN > 0 ? results.subList(0, (int) Math.min(topN, results.size())) : results);
+        record(ex, path, auth, true, 0, false, 0, true, model);
+        sendJson(ex, 200, resp);
+        return;
+      }
+      case "/v1/score" -> {
+        String first = Objects.toString(req.get("text_1"), "");
+        Object second = req.get("text_2");
+        List<Object> others = second instanceof List<?> l ? new ArrayList<>(l) : List.of(Objects.toString(second, ""));
+        for (int i = 0; i < others.size(); i++) {
+          String o = Objects.toString(others.get(i), "");
+          tokens += words(first).size() + words(o).size();
+          out.add(Map.of("index", i, "object", "score", "score", overlap(first, o)));
+        }
+      }
+      case "/classify" -> {
+        for (Object in : inputs(req)) {
+          String text = Objects.toString(in, "");
+          tokens += words(text).size();
+          double positive = text.contains("good") ? 0.9 : 0.2;
+          out.add(Map.of("index", out.size(), "label", positive > 0.5 ? "positive" : "negative",
+              "probs", List.of(1 - positive, positive), "num_classes", 2));
+        }
+      }
+      default -> {
+        for (Object in : inputs(req)) {
+          String text = Objects.toString(in, "");
+          List<Object> rows = new ArrayList<>();
+          for (String w : words(text)) {
+            tokens++;
+            rows.add(List.of((w.hashCode() % 100) / 100.0, w.length() / 10.0));
+          }
+          out.add(Map.of("index", out.size(), "object", "pooling", "data", rows));
+        }
+      }
+    }
+    resp.put("data", out);
+    resp.put("usage", usage((int) tokens, 0));
+    record(ex, path, auth, true, 0, false, 0, true, model);
+    sendJson(ex, 200, resp);
+  }
+
+  private static List<Object> inputs(Map<String, Object> req) {
+    Object input = req.get("input");
+    return input instanceof List<?> l ? new ArrayList<>(l) : List.of(Objects.toString(input, ""));
+  }
+
+  private static double overlap(String query, String doc) {
+    List<String> q = words(query.toLowerCase(Locale.ROOT));
+    if (q.isEmpty()) {
+      return 0;
+    }
+    List<String> d = words(doc.toLowerCase(Locale.ROOT));
+    long hits = q.stream().filter(d::contains).count();
+    return (double) hits / q.size();
+  }
+
   private void generate(HttpExchange ex, String path, @Nullable String auth, boolean chat) throws IOException {
     Map<String, Object> req = body(ex);
     if (req == null) {
@@ -494,6 +597,13 @@ public final class VllmSimulator implements AutoCloseable {
     String id = (chat ? "chatcmpl-" : "cmpl-") + ids.incrementAndGet();
     long created = System.currentTimeMillis() / 1000;
     try {
+      if (f == Fault.NONE && ChatFeatures.applies(req, chat, config.reasoning)) {
+        Map<String, Object> so = Json.object(req, "stream_options");
+        boolean includeUsage = so != null && Boolean.TRUE.equals(so.get("include_usage"));
+        playFeatures(ex, req, path, auth, chat, model, id, created, tokens, promptTokenCount, stream, includeUsage,
+            queueNanos, admitted);
+        return;
+      }
       if (stream) {
         boolean includeUsage = false;
         Map<String, Object> so = Json.object(req, "stream_options");
@@ -531,8 +641,7 @@ public final class VllmSimulator implements AutoCloseable {
         resp.put("created", created);
         resp.put("model", responseModel(model));
         resp.put("choices", List.of(choice));
-        resp.put("usage", Map.of("prompt_tokens", promptTokenCount, "completion_tokens", tokens,
-            "total_tokens", promptTokenCount + tokens));
+        resp.put("usage", usage(promptTokenCount, tokens));
         serverTiming(resp, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
         promptTokens.addAndGet(promptTokenCount);
         generationTokens.addAndGet(tokens);
@@ -543,6 +652,175 @@ public final class VllmSimulator implements AutoCloseable {
     } finally {
       runningPerEngine[engine].decrementAndGet();
       running.release();
+    }
+  }
+
+  /**
+   * Plays a {@link ChatFeatures} script: tool calls, reasoning, several choices, log probabilities,
+   * constrained output. Non-streaming: one response whose messages carry {@code reasoning} (llama-server:
+   * {@code reasoning_content}), {@code tool_calls} and {@code logprobs}. Streaming: vLLM's order (a role chunk
+   * per choice, then per step one chunk per choice: reasoning deltas, content deltas, a tool call's opening
+   * delta with id and name and then its argument fragments; the finish reason on each choice's last chunk),
+   * and the usage chunk when asked for.
+   */
+  private void playFeatures(HttpExchange ex, Map<String, Object> req, String path, @Nullable String auth, boolean chat,
+      String model, String id, long created, int tokens, int promptTokenCount, boolean stream, boolean includeUsage,
+      long queueNanos, long admitted) throws IOException {
+    boolean llama = config.flavor == Flavor.LLAMA_CPP;
+    List<ChatFeatures.Script> scripts = ChatFeatures.scripts(req, chat, config.reasoning, tokens, ids.incrementAndGet());
+    Object lp = req.get("logprobs");
+    boolean logprobs = lp != null && !Boolean.FALSE.equals(lp);
+    int top = chat ? (int) Json.longValue(req, "top_logprobs", 0) : (lp instanceof Number num ? num.intValue() : 0);
+    int completionTokens = 0;
+    for (ChatFeatures.Script sc : scripts) {
+      completionTokens += sc.tokens();
+    }
+    String reasoningKey = llama ? "reasoning_content" : "reasoning";
+    if (!stream) {
+      sleep(Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()));
+      long firstToken = System.nanoTime();
+      sleep(Math.max(0, completionTokens / scripts.size() - 1) * config.gap.toNanos());
+      long lastToken = System.nanoTime();
+      List<Object> choices = new ArrayList<>();
+      for (int c = 0; c < scripts.size(); c++) {
+        ChatFeatures.Script sc = scripts.get(c);
+        String text = String.join("", sc.content());
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", c);
+        if (chat) {
+          Map<String, Object> msg = new LinkedHashMap<>();
+          msg.put("role", "assistant");
+          msg.put("content", text.isEmpty() && !sc.tools().isEmpty() ? null : text);
+          if (!sc.reasoning().isEmpty()) {
+            msg.put(reasoningKey, String.join("", sc.reasoning()));
+          }
+          if (!sc.tools().isEmpty()) {
+            List<Object> calls = new ArrayList<>();
+            for (ChatFeatures.ToolScript t : sc.tools()) {
+              calls.add(Map.of("id", t.id(), "type", "function",
+                  "function", Map.of("name", t.name(), "arguments", t.arguments())));
+            }
+            msg.put("tool_calls", calls);
+          }
+          choice.put("message", msg);
+        } else {
+          choice.put("text", text);
+        }
+        choice.put("logprobs", !logprobs ? null : chat || llama ? ChatFeatures.chatLogprobs(sc.content(), top)
+            : ChatFeatures.completionLogprobs(sc.content(), top));
+        choice.put("finish_reason", sc.finishReason());
+        choices.add(choice);
+      }
+      Map<String, Object> resp = new LinkedHashMap<>();
+      resp.put("id", id);
+      resp.put("object", chat ? "chat.completion" : "text_completion");
+      resp.put("created", created);
+      resp.put("model", responseModel(model));
+      resp.put("choices", choices);
+      resp.put("usage", usage(promptTokenCount, completionTokens));
+      serverTiming(resp, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
+      promptTokens.addAndGet(promptTokenCount);
+      generationTokens.addAndGet(completionTokens);
+      requestSuccess.incrementAndGet();
+      record(ex, path, auth, true, queueNanos, false, 0, true, model, -1, lastToken - admitted);
+      sendJson(ex, 200, resp);
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.getResponseHeaders().set("Cache-Control", "no-cache");
+    ex.sendResponseHeaders(200, 0);
+    OutputStream out = ex.getResponseBody();
+    int sent = 0;
+    boolean completed = false;
+    long firstChunk = -1;
+    long firstToken = -1;
+    long lastToken = -1;
+    try {
+      if (chat) {
+        for (int c = 0; c < scripts.size(); c++) {
+          Map<String, Object> delta = new LinkedHashMap<>();
+          delta.put("role", "assistant");
+          delta.put("content", llama ? null : ""); // vLLM's first chunk per choice: role and empty content
+          writeEvent(out, Json.write(chunk(chat, id, created, model, choice(c, chat, delta, null, null))));
+        }
+      }
+      // each choice's steps: reasoning pieces, content pieces, then per tool an opening delta and its arguments
+      List<List<Map<String, Object>>> steps = new ArrayList<>();
+      for (ChatFeatures.Script sc : scripts) {
+        List<Map<String, Object>> deltas = new ArrayList<>();
+        for (String r : sc.reasoning()) {
+          deltas.add(new LinkedHashMap<>(Map.of(reasoningKey, r)));
+        }
+        for (String piece : sc.content()) {
+          Map<String, Object> d = new LinkedHashMap<>();
+          d.put("content", piece);
+          deltas.add(d);
+        }
+        for (int k = 0; k < sc.tools().size(); k++) {
+          ChatFeatures.ToolScript t = sc.tools().get(k);
+          Map<String, Object> open = new LinkedHashMap<>();
+          open.put("index", k);
+          open.put("id", t.id());
+          open.put("type", "function");
+          open.put("function", new LinkedHashMap<>(Map.of("name", t.name(), "arguments", "")));
+          deltas.add(new LinkedHashMap<>(Map.of("tool_calls", List.of(open))));
+          for (String piece : t.argumentPieces()) {
+            Map<String, Object> frag = new LinkedHashMap<>();
+            frag.put("index", k);
+            frag.put("function", Map.of("arguments", piece));
+            deltas.add(new LinkedHashMap<>(Map.of("tool_calls", List.of(frag))));
+          }
+        }
+        steps.add(deltas);
+      }
+      int longest = 0;
+      for (List<Map<String, Object>> d : steps) {
+        longest = Math.max(longest, d.size());
+      }
+      for (int i = 0; i < longest; i++) {
+        sleep(i == 0 ? Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()) : config.gap.toNanos());
+        for (int c = 0; c < scripts.size(); c++) {
+          List<Map<String, Object>> deltas = steps.get(c);
+          if (i >= deltas.size()) {
+            continue;
+          }
+          Map<String, Object> delta = deltas.get(i);
+          boolean last = i == deltas.size() - 1;
+          String text = chat ? null : (String) delta.getOrDefault("content", "");
+          Map<String, Object> choice = choice(c, chat, delta, text, last && !llama ? scripts.get(c).finishReason() : null);
+          if (logprobs && delta.get("content") instanceof String piece) {
+            choice.put("logprobs", ChatFeatures.chatLogprobs(List.of(piece), top));
+          }
+          if (sent == 0) {
+            firstChunk = System.nanoTime() - (Long) ex.getAttribute(ARRIVED);
+            firstToken = System.nanoTime();
+          }
+          lastToken = System.nanoTime();
+          writeEvent(out, Json.write(chunk(chat, id, created, model, choice)));
+          sent++;
+        }
+      }
+      if (llama) {
+        for (int c = 0; c < scripts.size(); c++) {
+          writeEvent(out, Json.write(chunk(chat, id, created, model,
+              choice(c, chat, new LinkedHashMap<>(), "", scripts.get(c).finishReason()))));
+        }
+      }
+      if (includeUsage) {
+        Map<String, Object> usageChunk = chunk(chat, id, created, model, null);
+        usageChunk.put("usage", usage(promptTokenCount, completionTokens));
+        serverTiming(usageChunk, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
+        writeEvent(out, Json.write(usageChunk));
+      }
+      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      completed = true;
+      requestSuccess.incrementAndGet();
+    } catch (IOException e) {
+      // the client went away
+    } finally {
+      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
+          lastToken < 0 ? -1 : lastToken - admitted);
     }
   }
 
@@ -754,9 +1032,21 @@ public final class VllmSimulator implements AutoCloseable {
     return chunk;
   }
 
-  /** UsageInfo ({@value #PROTOCOL}). */
-  private static Map<String, Object> usage(int prompt, int completion) {
-    return Map.of("prompt_tokens", prompt, "completion_tokens", completion, "total_tokens", prompt + completion);
+  /**
+   * UsageInfo ({@value #PROTOCOL}); with {@code prompt_tokens_details.cached_tokens} where the server sends it:
+   * llama-server b11669 always, vLLM with {@code --enable-prompt-tokens-details}
+   * ({@link Builder#promptTokensDetails}; {@code PromptTokenUsageInfo} in
+   * vllm/entrypoints/openai/engine/protocol.py). The simulator has no prefix cache: the count is 0.
+   */
+  private Map<String, Object> usage(int prompt, int completion) {
+    Map<String, Object> u = new LinkedHashMap<>();
+    u.put("prompt_tokens", prompt);
+    u.put("completion_tokens", completion);
+    u.put("total_tokens", prompt + completion);
+    if (config.promptTokensDetails || config.flavor == Flavor.LLAMA_CPP) {
+      u.put("prompt_tokens_details", Map.of("cached_tokens", 0));
+    }
+    return u;
   }
 
   private static void writeEvent(OutputStream out, String data) throws IOException {
@@ -987,6 +1277,8 @@ public final class VllmSimulator implements AutoCloseable {
     private int engines = 1;
     private boolean usageInLastChunk;
     private boolean omitRole;
+    private boolean reasoning;
+    private boolean promptTokensDetails;
     private @Nullable SSLContext tls;
     private @Nullable String apiKey;
     private String version = "0.11.0-sim";
@@ -1092,6 +1384,21 @@ public final class VllmSimulator implements AutoCloseable {
     }
 
     /** Require {@code Authorization: Bearer <key>}. */
+    /**
+     * Play a reasoning model: chat answers carry reasoning text before the content, in vLLM's
+     * {@code reasoning} field (llama-server: {@code reasoning_content}), streamed as reasoning deltas.
+     */
+    public Builder reasoning(boolean reasoning) {
+      this.reasoning = reasoning;
+      return this;
+    }
+
+    /** Send {@code usage.prompt_tokens_details.cached_tokens} as vLLM does with {@code --enable-prompt-tokens-details}. */
+    public Builder promptTokensDetails(boolean on) {
+      this.promptTokensDetails = on;
+      return this;
+    }
+
     public Builder apiKey(@Nullable String apiKey) {
       this.apiKey = apiKey;
       return this;

@@ -124,6 +124,8 @@ final class ChunkScanner {
     String text = null;
     String role = null;
     String finish = null;
+    String reasoning = null;
+    String reasoningContent = null;
     boolean sawDelta = false;
     ws();
     if (peek() == '}') {
@@ -136,9 +138,15 @@ final class ChunkScanner {
         index = literalNull() ? position : number();
       } else if (key.equals("finish_reason")) {
         finish = stringOrNull();
+      } else if (key.equals("logprobs")) {
+        if (!literalNull()) {
+          throw GiveUp.INSTANCE; // log probabilities: the generic decoder reads them
+        }
       } else if (chat && key.equals("delta")) {
         text = null;
         role = null;
+        reasoning = null;
+        reasoningContent = null;
         sawDelta = !literalNull();
         if (sawDelta) {
           expect('{');
@@ -152,6 +160,14 @@ final class ChunkScanner {
                 text = stringOrNull();
               } else if (dk.equals("role")) {
                 role = stringOrNull();
+              } else if (dk.equals("reasoning")) {
+                reasoning = stringOrNull();
+              } else if (dk.equals("reasoning_content")) {
+                reasoningContent = stringOrNull();
+              } else if (dk.equals("tool_calls")) {
+                if (!literalNull()) {
+                  throw GiveUp.INSTANCE; // tool-call fragments: the generic decoder reads them
+                }
               } else {
                 skipValue(3);
               }
@@ -170,7 +186,9 @@ final class ChunkScanner {
         break;
       }
     }
-    return new Choice((int) index, text == null ? "" : text, chat && sawDelta ? role : null, finish);
+    String r = reasoning != null ? reasoning : reasoningContent;
+    return new Choice((int) index, text == null ? "" : text, chat && sawDelta ? role : null, finish,
+        r == null ? "" : r, List.of(), List.of(), List.of());
   }
 
   private Usage usage() {
@@ -189,6 +207,11 @@ final class ChunkScanner {
         case "prompt_tokens" -> prompt = literalNull() ? -1 : number();
         case "completion_tokens" -> completion = literalNull() ? -1 : number();
         case "total_tokens" -> total = literalNull() ? -1 : number();
+        case "prompt_tokens_details", "completion_tokens_details" -> {
+          if (!literalNull()) {
+            throw GiveUp.INSTANCE; // token details: the generic decoder reads them
+          }
+        }
         default -> skipValue(2);
       }
       if (!nextMember()) {

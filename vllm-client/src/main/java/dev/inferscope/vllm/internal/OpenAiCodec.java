@@ -8,9 +8,17 @@ import dev.inferscope.vllm.ChatRequest;
 import dev.inferscope.vllm.Choice;
 import dev.inferscope.vllm.Completion;
 import dev.inferscope.vllm.CompletionRequest;
+import dev.inferscope.vllm.ContentPart;
 import dev.inferscope.vllm.ModelInfo;
+import dev.inferscope.vllm.ResponseFormat;
 import dev.inferscope.vllm.SamplingParams;
 import dev.inferscope.vllm.StreamChunk;
+import dev.inferscope.vllm.StructuredOutputs;
+import dev.inferscope.vllm.TokenLogprob;
+import dev.inferscope.vllm.Tool;
+import dev.inferscope.vllm.ToolCall;
+import dev.inferscope.vllm.ToolCallDelta;
+import dev.inferscope.vllm.ToolChoice;
 import dev.inferscope.vllm.Usage;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -55,16 +63,173 @@ public final class OpenAiCodec {
       g.writeName("messages");
       g.writeStartArray();
       for (ChatMessage m : r.messages()) {
-        g.writeStartObject();
-        g.writeStringProperty("role", m.role());
-        g.writeStringProperty("content", m.content());
-        g.writeEndObject();
+        writeMessage(g, m);
       }
       g.writeEndArray();
-      writeCommon(g, r.sampling(), stream, includeUsage);
+      if (!r.tools().isEmpty()) {
+        g.writeName("tools");
+        g.writeStartArray();
+        for (Tool t : r.tools()) {
+          writeTool(g, t);
+        }
+        g.writeEndArray();
+      }
+      ToolChoice choice = r.toolChoice();
+      if (choice != null) {
+        if (choice.functionName() != null) {
+          // ChatCompletionNamedToolChoiceParam: {"type":"function","function":{"name"}}
+          g.writeName("tool_choice");
+          g.writeStartObject();
+          g.writeStringProperty("type", "function");
+          g.writeName("function");
+          g.writeStartObject();
+          g.writeStringProperty("name", choice.functionName());
+          g.writeEndObject();
+          g.writeEndObject();
+        } else {
+          g.writeStringProperty("tool_choice", choice.mode());
+        }
+      }
+      if (r.parallelToolCalls() != null) {
+        g.writeBooleanProperty("parallel_tool_calls", r.parallelToolCalls());
+      }
+      writeConstraints(g, r.responseFormat(), r.structuredOutputs());
+      writeCommon(g, r.sampling(), stream, includeUsage, true);
       g.writeEndObject();
     }
     return out.toByteArray();
+  }
+
+  /**
+   * One chat message param (vllm-project/vllm {@code vllm/entrypoints/chat_utils.py}): content as a string,
+   * as an array of parts, or null for an assistant turn that only called tools.
+   */
+  private static void writeMessage(JsonGenerator g, ChatMessage m) {
+    g.writeStartObject();
+    g.writeStringProperty("role", m.role());
+    if (!m.parts().isEmpty()) {
+      g.writeName("content");
+      g.writeStartArray();
+      for (ContentPart p : m.parts()) {
+        writePart(g, p);
+      }
+      g.writeEndArray();
+    } else if (m.content().isEmpty() && !m.toolCalls().isEmpty()) {
+      g.writeNullProperty("content");
+    } else {
+      g.writeStringProperty("content", m.content());
+    }
+    if (m.name() != null) {
+      g.writeStringProperty("name", m.name());
+    }
+    if (!m.toolCalls().isEmpty()) {
+      g.writeName("tool_calls");
+      g.writeStartArray();
+      for (ToolCall c : m.toolCalls()) {
+        g.writeStartObject();
+        g.writeStringProperty("id", c.id());
+        g.writeStringProperty("type", "function");
+        g.writeName("function");
+        g.writeStartObject();
+        g.writeStringProperty("name", c.name());
+        g.writeStringProperty("arguments", c.arguments());
+        g.writeEndObject();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+    }
+    if (m.toolCallId() != null) {
+      g.writeStringProperty("tool_call_id", m.toolCallId());
+    }
+    g.writeEndObject();
+  }
+
+  private static void writePart(JsonGenerator g, ContentPart p) {
+    g.writeStartObject();
+    g.writeStringProperty("type", p.type());
+    if (p instanceof ContentPart.Text t) {
+      g.writeStringProperty("text", t.text());
+    } else if (p instanceof ContentPart.ImageUrl i) {
+      g.writeName("image_url");
+      g.writeStartObject();
+      g.writeStringProperty("url", i.url());
+      if (i.detail() != null) {
+        g.writeStringProperty("detail", i.detail());
+      }
+      g.writeEndObject();
+    } else if (p instanceof ContentPart.InputAudio a) {
+      g.writeName("input_audio");
+      g.writeStartObject();
+      g.writeStringProperty("data", a.data());
+      g.writeStringProperty("format", a.format());
+      g.writeEndObject();
+    } else if (p instanceof ContentPart.File f) {
+      g.writeName("file");
+      g.writeStartObject();
+      if (f.fileId() != null) {
+        g.writeStringProperty("file_id", f.fileId());
+      }
+      if (f.fileData() != null) {
+        g.writeStringProperty("file_data", f.fileData());
+      }
+      if (f.filename() != null) {
+        g.writeStringProperty("filename", f.filename());
+      }
+      g.writeEndObject();
+    }
+    g.writeEndObject();
+  }
+
+  private static void writeTool(JsonGenerator g, Tool t) {
+    g.writeStartObject();
+    g.writeStringProperty("type", "function");
+    g.writeName("function");
+    g.writeStartObject();
+    g.writeStringProperty("name", t.name());
+    if (t.description() != null) {
+      g.writeStringProperty("description", t.description());
+    }
+    if (t.parameters() != null) {
+      g.writeName("parameters");
+      Json.write(g, t.parameters());
+    }
+    if (t.strict() != null) {
+      g.writeBooleanProperty("strict", t.strict());
+    }
+    g.writeEndObject();
+    g.writeEndObject();
+  }
+
+  /** {@code response_format} and vLLM's {@code structured_outputs}, when set. */
+  private static void writeConstraints(JsonGenerator g, @Nullable ResponseFormat rf, @Nullable StructuredOutputs so) {
+    if (rf != null) {
+      g.writeName("response_format");
+      g.writeStartObject();
+      g.writeStringProperty("type", rf.type());
+      if (rf.type().equals("json_schema")) {
+        // JsonSchemaResponseFormat: name, description, schema (pydantic alias of json_schema), strict
+        g.writeName("json_schema");
+        g.writeStartObject();
+        g.writeStringProperty("name", rf.name());
+        if (rf.description() != null) {
+          g.writeStringProperty("description", rf.description());
+        }
+        g.writeName("schema");
+        Json.write(g, rf.schema());
+        if (rf.strict() != null) {
+          g.writeBooleanProperty("strict", rf.strict());
+        }
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
+    if (so != null) {
+      g.writeName("structured_outputs");
+      g.writeStartObject();
+      g.writeName(so.kind());
+      Json.write(g, so.value());
+      g.writeEndObject();
+    }
   }
 
   public static byte[] encodeCompletion(CompletionRequest r, boolean stream, boolean includeUsage) {
@@ -73,13 +238,15 @@ public final class OpenAiCodec {
       g.writeStartObject();
       g.writeStringProperty("model", r.model());
       g.writeStringProperty("prompt", r.prompt());
-      writeCommon(g, r.sampling(), stream, includeUsage);
+      writeConstraints(g, r.responseFormat(), r.structuredOutputs());
+      writeCommon(g, r.sampling(), stream, includeUsage, false);
       g.writeEndObject();
     }
     return out.toByteArray();
   }
 
-  private static void writeCommon(JsonGenerator g, SamplingParams p, boolean stream, boolean includeUsage) {
+  private static void writeCommon(JsonGenerator g, SamplingParams p, boolean stream, boolean includeUsage,
+      boolean chat) {
     if (p.maxTokens() != null) {
       g.writeNumberProperty("max_tokens", p.maxTokens());
     }
@@ -100,7 +267,21 @@ public final class OpenAiCodec {
       g.writeNumberProperty("n", p.n());
     }
     if (p.logprobs() != null) {
-      g.writeNumberProperty("logprobs", p.logprobs());
+      if (chat) {
+        // chat: logprobs is a boolean and top_logprobs the number of alternatives (ChatCompletionRequest)
+        g.writeBooleanProperty("logprobs", true);
+        if (p.logprobs() > 0) {
+          g.writeNumberProperty("top_logprobs", p.logprobs());
+        }
+      } else {
+        g.writeNumberProperty("logprobs", p.logprobs()); // text completions: the number (CompletionRequest)
+      }
+    }
+    if (p.user() != null) {
+      g.writeStringProperty("user", p.user());
+    }
+    if (p.priority() != null) {
+      g.writeNumberProperty("priority", p.priority());
     }
     for (Map.Entry<String, Object> e : p.extra().entrySet()) {
       g.writeName(e.getKey());
@@ -123,23 +304,148 @@ public final class OpenAiCodec {
     errorInBody(m, 0);
     List<Choice> choices = new ArrayList<>();
     for (Object o : Json.array(m, "choices")) {
-      Map<String, Object> c = Json.asObject(o, "choice");
-      String text;
-      String role = null;
-      if (chat) {
-        Map<String, Object> msg = Json.object(c, "message");
-        text = msg == null ? "" : nullToEmpty(Json.string(msg, "content"));
-        role = msg == null ? null : Json.string(msg, "role");
-      } else {
-        text = nullToEmpty(Json.string(c, "text"));
-      }
-      choices.add(new Choice((int) Json.longValue(c, "index", choices.size()), text, role,
-          Json.string(c, "finish_reason")));
+      choices.add(choice(Json.asObject(o, "choice"), chat, "message", choices.size()));
     }
     if (choices.isEmpty() && !m.containsKey("choices")) {
       throw InferenceException.of(ErrorType.PROTOCOL, "completion response has no choices");
     }
     return new Completion(Json.string(m, "id"), Json.string(m, "model"), choices, usage(m));
+  }
+
+  /**
+   * One choice of a response ({@code message}) or of a chunk ({@code delta}): text, role, reasoning,
+   * tool calls (complete in a message, fragments in a delta), log probabilities and the finish reason.
+   */
+  private static Choice choice(Map<String, Object> c, boolean chat, String messageKey, int position) {
+    String text;
+    String role = null;
+    String reasoning = "";
+    List<ToolCall> calls = List.of();
+    List<ToolCallDelta> deltas = List.of();
+    if (chat) {
+      Map<String, Object> msg = Json.object(c, messageKey);
+      text = msg == null ? "" : nullToEmpty(Json.string(msg, "content"));
+      role = msg == null ? null : Json.string(msg, "role");
+      if (msg != null) {
+        reasoning = reasoning(msg);
+        if (messageKey.equals("delta")) {
+          deltas = toolCallDeltas(msg);
+        } else {
+          calls = toolCalls(msg);
+        }
+      }
+    } else {
+      text = nullToEmpty(Json.string(c, "text"));
+    }
+    return new Choice((int) Json.longValue(c, "index", position), text, role, Json.string(c, "finish_reason"),
+        reasoning, calls, deltas, logprobs(c, chat));
+  }
+
+  /**
+   * The reasoning text: vLLM's {@code reasoning} (vllm-project/vllm
+   * {@code vllm/entrypoints/openai/chat_completion/protocol.py}, {@code ChatMessage} and {@code DeltaMessage});
+   * {@code reasoning_content}, which vLLM sent before and llama.cpp's server sends
+   * ({@code --reasoning-format deepseek}), when that is what the server wrote.
+   */
+  private static String reasoning(Map<String, Object> msg) {
+    String r = Json.string(msg, "reasoning");
+    if (r == null) {
+      r = Json.string(msg, "reasoning_content");
+    }
+    return nullToEmpty(r);
+  }
+
+  /** {@code tool_calls} of a message: {@code [{"id","type","function":{"name","arguments"}}]}. */
+  private static List<ToolCall> toolCalls(Map<String, Object> msg) {
+    Object raw = msg.get("tool_calls");
+    if (raw == null) {
+      return List.of();
+    }
+    List<ToolCall> out = new ArrayList<>();
+    for (Object o : Json.array(msg, "tool_calls")) {
+      Map<String, Object> t = Json.asObject(o, "tool call");
+      Map<String, Object> f = Json.object(t, "function");
+      if (f == null || Json.string(f, "name") == null) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "tool call without a function name");
+      }
+      out.add(new ToolCall(out.size(), nullToEmpty(Json.string(t, "id")), Json.string(f, "name"), arguments(f)));
+    }
+    return out;
+  }
+
+  /** {@code tool_calls} of a delta: {@code [{"index","id"?,"function":{"name"?,"arguments"?}}]}. */
+  private static List<ToolCallDelta> toolCallDeltas(Map<String, Object> delta) {
+    if (delta.get("tool_calls") == null) {
+      return List.of();
+    }
+    List<ToolCallDelta> out = new ArrayList<>();
+    for (Object o : Json.array(delta, "tool_calls")) {
+      Map<String, Object> t = Json.asObject(o, "tool call delta");
+      Map<String, Object> f = Json.object(t, "function");
+      out.add(new ToolCallDelta((int) Json.longValue(t, "index", out.size()), Json.string(t, "id"),
+          f == null ? null : Json.string(f, "name"), f == null ? "" : arguments(f)));
+    }
+    return out;
+  }
+
+  /** Arguments are a JSON text; a server that sends an object gets it written back as one. */
+  private static String arguments(Map<String, Object> f) {
+    Object a = f.get("arguments");
+    if (a == null) {
+      return "";
+    }
+    return a instanceof String s ? s : Json.write(a);
+  }
+
+  /**
+   * Log probabilities: chat's {@code logprobs.content[]} of {@code {token, logprob, top_logprobs[]}}, or
+   * text completions' {@code {tokens[], token_logprobs[], top_logprobs[{token: logprob}]}}
+   * (vllm-project/vllm {@code ChatCompletionLogProbs}, {@code CompletionLogProbs}; llama-server b11669 sends
+   * the chat shape, seen with {@code "logprobs":true,"top_logprobs":2}).
+   */
+  private static List<TokenLogprob> logprobs(Map<String, Object> c, boolean chat) {
+    Map<String, Object> lp = Json.object(c, "logprobs");
+    if (lp == null) {
+      return List.of();
+    }
+    List<TokenLogprob> out = new ArrayList<>();
+    if (lp.get("content") != null || chat) {
+      for (Object o : Json.array(lp, "content")) {
+        Map<String, Object> t = Json.asObject(o, "token logprob");
+        List<TokenLogprob.Alternative> top = new ArrayList<>();
+        for (Object a : Json.array(t, "top_logprobs")) {
+          Map<String, Object> alt = Json.asObject(a, "top logprob");
+          top.add(new TokenLogprob.Alternative(nullToEmpty(Json.string(alt, "token")), logprob(alt, "logprob")));
+        }
+        out.add(new TokenLogprob(nullToEmpty(Json.string(t, "token")), logprob(t, "logprob"), top));
+      }
+      return out;
+    }
+    List<Object> tokens = Json.array(lp, "tokens");
+    List<Object> values = Json.array(lp, "token_logprobs");
+    List<Object> tops = lp.get("top_logprobs") == null ? List.of() : Json.array(lp, "top_logprobs");
+    for (int i = 0; i < tokens.size(); i++) {
+      if (!(tokens.get(i) instanceof String tok)) {
+        throw InferenceException.of(ErrorType.PROTOCOL, "logprobs token is not a string");
+      }
+      double v = i < values.size() && values.get(i) instanceof Number n ? n.doubleValue() : Double.NaN;
+      List<TokenLogprob.Alternative> top = new ArrayList<>();
+      if (i < tops.size() && tops.get(i) instanceof Map<?, ?> alts) {
+        for (Map.Entry<?, ?> e : alts.entrySet()) {
+          if (e.getValue() instanceof Number n) {
+            top.add(new TokenLogprob.Alternative(String.valueOf(e.getKey()), n.doubleValue()));
+          }
+        }
+        top.sort((a, b) -> Double.compare(b.logprob(), a.logprob()));
+      }
+      out.add(new TokenLogprob(tok, v, top));
+    }
+    return out;
+  }
+
+  /** A log probability; NaN when absent or null. */
+  private static double logprob(Map<String, Object> m, String key) {
+    return Json.doubleValue(m, key);
   }
 
   /**
@@ -155,8 +461,9 @@ public final class OpenAiCodec {
    * The common chunk read straight from its text by {@link ChunkScanner}, with no parser or map per
    * chunk (building a map of each chunk was about a quarter of a streaming client's CPU, creating a
    * parser per chunk most of its allocation). Anything unusual (an error object, a field of an
-   * unexpected type, malformed JSON) returns null, and {@link #decodeChunkGeneric} then decides with
-   * the same rules as for every other body, so both paths give the same answers.
+   * unexpected type, malformed JSON, tool calls, log probabilities, token details) returns null, and
+   * {@link #decodeChunkGeneric} then decides with the same rules as for every other body, so both paths
+   * give the same answers.
    */
   static @Nullable StreamChunk fastChunk(String data, boolean chat) {
     return ChunkScanner.scan(data, chat);
@@ -168,18 +475,7 @@ public final class OpenAiCodec {
     errorInBody(m, chunksBefore);
     List<Choice> choices = new ArrayList<>(1);
     for (Object o : Json.array(m, "choices")) {
-      Map<String, Object> c = Json.asObject(o, "choice");
-      String text;
-      String role = null;
-      if (chat) {
-        Map<String, Object> delta = Json.object(c, "delta");
-        text = delta == null ? "" : nullToEmpty(Json.string(delta, "content"));
-        role = delta == null ? null : Json.string(delta, "role");
-      } else {
-        text = nullToEmpty(Json.string(c, "text"));
-      }
-      choices.add(new Choice((int) Json.longValue(c, "index", choices.size()), text, role,
-          Json.string(c, "finish_reason")));
+      choices.add(choice(Json.asObject(o, "choice"), chat, "delta", choices.size()));
     }
     Usage u = m.get("usage") == null ? null : usage(m);
     return new StreamChunk(Json.string(m, "id"), Json.string(m, "model"), choices, u);
@@ -239,13 +535,16 @@ public final class OpenAiCodec {
     return Double.isNaN(ms) || ms < 0 || ms > 86_400_000d ? -1 : Math.round(ms * 1e6);
   }
 
-  private static Usage usage(Map<String, Object> m) {
+  static Usage usage(Map<String, Object> m) {
     Map<String, Object> u = Json.object(m, "usage");
     if (u == null) {
       return Usage.UNKNOWN;
     }
+    Map<String, Object> prompt = Json.object(u, "prompt_tokens_details");
+    Map<String, Object> completion = Json.object(u, "completion_tokens_details");
     return new Usage(Json.longValue(u, "prompt_tokens", -1), Json.longValue(u, "completion_tokens", -1),
-        Json.longValue(u, "total_tokens", -1));
+        Json.longValue(u, "total_tokens", -1), prompt == null ? -1 : Json.longValue(prompt, "cached_tokens", -1),
+        completion == null ? -1 : Json.longValue(completion, "reasoning_tokens", -1));
   }
 
   private static String nullToEmpty(@Nullable String s) {

@@ -19,10 +19,14 @@ class ChunkDecodingTest {
           + "\"stop_reason\":null}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}",
       "{\"id\":\"c\",\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}",
       "{\"choices\":[{\"delta\":{}},{\"index\":1.9,\"delta\":null,\"finish_reason\":\"length\"}]}",
-      "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\",\"logprobs\":5}]}",
+      "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\",\"logprobs\":null}]}",
+      // vLLM's DeltaMessage.reasoning, and reasoning_content as older vLLM and llama-server send it
+      "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"think\"},\"finish_reason\":null}]}",
+      "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"hm\",\"content\":null}}]}",
+      "{\"choices\":[{\"delta\":{\"reasoning_content\":\"a\",\"reasoning\":\"b\",\"tool_calls\":null}}]}",
       " \r\n{ \"id\" : \"a\\\"b\\\\c\\/\\u00e9\\n\" , \"choices\" : [ { \"index\" : -0 , \"delta\" : { \"content\" : \"\\t\" } } ] } \n",
       "{\"choices\":[{\"index\":2e0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],\"x\":[true,false,null,{\"a\":[1.5e-3,-2]}]}",
-      "{\"choices\":[{\"index\":12345678901234567890,\"delta\":{\"content\":null,\"role\":null,\"tool_calls\":[{}]}}],"
+      "{\"choices\":[{\"index\":12345678901234567890,\"delta\":{\"content\":null,\"role\":null,\"function_call\":[{}]}}],"
           + "\"usage\":null,\"timings\":{\"queue_ms\":1.5}}");
 
   @Test
@@ -60,7 +64,11 @@ class ChunkDecodingTest {
         "{\"a\":nul}",
         "{\"a\":-}",
         "{\"a\":1.}",
-        "{'a':1}");
+        "{'a':1}",
+        // shapes the fast path leaves to the generic one: tool-call fragments, log probabilities, token details
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\"}}]}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[]}}]}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":1}}}");
     for (String data : unusual) {
       assertThat(OpenAiCodec.fastChunk(data, true)).as(data).isNull();
     }
