@@ -8,21 +8,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
- * A {@link Flow.Publisher} over a {@link CompletionStream}: one subscriber per publisher, chunks read
- * only on demand (a blocked reader is back-pressure on the connection), cancellation closes the stream.
+ * A {@link Flow.Publisher} over a streamed call ({@link CompletionStream}, {@link ResponseStream}): one
+ * subscriber per publisher, events read only on demand (a blocked reader is back-pressure on the
+ * connection), cancellation closes the stream.
+ *
+ * @param <E> the event type
  */
-final class StreamPublisher implements Flow.Publisher<StreamChunk> {
-  private final Supplier<CompletionStream> opener;
+final class StreamPublisher<E> implements Flow.Publisher<E> {
+  private final Supplier<? extends SseCallStream<E>> opener;
   private final Executor executor;
   private final AtomicBoolean subscribed = new AtomicBoolean();
 
-  StreamPublisher(Supplier<CompletionStream> opener, Executor executor) {
+  StreamPublisher(Supplier<? extends SseCallStream<E>> opener, Executor executor) {
     this.opener = opener;
     this.executor = executor;
   }
 
   @Override
-  public void subscribe(Flow.Subscriber<? super StreamChunk> subscriber) {
+  public void subscribe(Flow.Subscriber<? super E> subscriber) {
     Objects.requireNonNull(subscriber, "subscriber");
     if (!subscribed.compareAndSet(false, true)) {
       subscriber.onSubscribe(new Flow.Subscription() {
@@ -41,12 +44,12 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
   }
 
   private final class Subscription implements Flow.Subscription {
-    private final Flow.Subscriber<? super StreamChunk> subscriber;
+    private final Flow.Subscriber<? super E> subscriber;
     private long demand;
     private boolean cancelled;
-    private CompletionStream stream;
+    private SseCallStream<E> stream;
 
-    Subscription(Flow.Subscriber<? super StreamChunk> subscriber) {
+    Subscription(Flow.Subscriber<? super E> subscriber) {
       this.subscriber = subscriber;
     }
 
@@ -66,7 +69,7 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
 
     @Override
     public void cancel() {
-      CompletionStream s;
+      SseCallStream<E> s;
       synchronized (this) {
         cancelled = true;
         s = stream;
@@ -78,7 +81,7 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
     }
 
     void run() {
-      CompletionStream s;
+      SseCallStream<E> s;
       try {
         s = opener.get();
       } catch (RuntimeException e) {
@@ -112,7 +115,7 @@ final class StreamPublisher implements Flow.Publisher<StreamChunk> {
             }
             return;
           }
-          StreamChunk chunk = s.next();
+          E chunk = s.next();
           try {
             subscriber.onNext(chunk);
           } catch (RuntimeException e) {

@@ -18,6 +18,7 @@ import dev.inferscope.core.internal.RoundTripBaseline;
 import dev.inferscope.core.internal.Settings;
 import dev.inferscope.core.internal.http.HttpLayer;
 import dev.inferscope.vllm.internal.OpenAiCodec;
+import dev.inferscope.vllm.internal.ResponsesCodec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -213,7 +214,104 @@ public final class VllmClient implements AutoCloseable {
    * the connection. Each subscription reads on a thread of the client's executor.
    */
   public Flow.Publisher<StreamChunk> chatPublisher(ChatRequest request) {
-    return new StreamPublisher(() -> chatStream(request), publisherExecutor);
+    return new StreamPublisher<>(() -> chatStream(request), publisherExecutor);
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // the Responses API
+
+  /** A Responses API call ({@code POST /v1/responses}), within the client's default deadline. */
+  public ResponseResult responses(ResponsesRequest request) {
+    return responses(request, null);
+  }
+
+  /** A Responses API call within {@code deadline}. */
+  public ResponseResult responses(ResponsesRequest request, @Nullable Deadline deadline) {
+    CallDescriptor d = descriptor(request, false);
+    Call call = telemetry.start(d);
+    byte[] body;
+    try {
+      body = encode(call, () -> ResponsesCodec.encode(request, false));
+    } catch (RuntimeException e) {
+      call.end(e);
+      throw InferenceException.from(e);
+    }
+    return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()),
+        (n, dl) -> decodeResponses(call, http.send(post("/v1/responses", body, dl, call), dl)));
+  }
+
+  /** An asynchronous Responses API call; cancelling the future aborts the HTTP exchange. */
+  public CompletableFuture<ResponseResult> responsesAsync(ResponsesRequest request) {
+    CallDescriptor d = descriptor(request, false);
+    Call call = telemetry.start(d);
+    byte[] body;
+    try {
+      body = encode(call, () -> ResponsesCodec.encode(request, false));
+    } catch (InferenceException e) {
+      call.end(e);
+      return CompletableFuture.failedFuture(e);
+    }
+    Deadline dl = Deadline.resolve(null, defaultDeadline, telemetry.clock());
+    return call.executeAsync(resilience, dl, (attempt, budget) ->
+        http.sendAsync(post("/v1/responses", body, budget, call), budget, r -> decodeResponses(call, r)));
+  }
+
+  /** A streamed Responses API call. Close or cancel the stream if you stop reading early. */
+  public ResponseStream responsesStream(ResponsesRequest request) {
+    return responsesStream(request, null);
+  }
+
+  /** A streamed Responses API call within {@code deadline} (which also bounds every wait for an event). */
+  public ResponseStream responsesStream(ResponsesRequest request, @Nullable Deadline deadline) {
+    return openStream(descriptor(request, true), "/v1/responses", () -> ResponsesCodec.encode(request, true),
+        deadline, (call, body, dl) -> new ResponseStream(call, body, dl, idleTimeout, watchdog,
+            (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos));
+  }
+
+  /** A streamed Responses API call as a {@link Flow.Publisher} with back-pressure (see {@link #chatPublisher}). */
+  public Flow.Publisher<ResponseEvent> responsesPublisher(ResponsesRequest request) {
+    return new StreamPublisher<>(() -> responsesStream(request), publisherExecutor);
+  }
+
+  private ResponseResult decodeResponses(Call call, HttpLayer.Response r) {
+    byte[] body = http.ok(call, r).body();
+    long t0 = telemetry.clock().nanoTime();
+    ResponseResult out = ResponsesCodec.decodeResponse(body);
+    OpenAiCodec.ServerTiming timing = ResponsesCodec.serverTiming(Json.parseObject(body, "responses response"));
+    call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
+    applyServerTiming(call, timing, roundTripNanos());
+    call.responseId(out.id());
+    call.responseModel(out.model());
+    if (out.status() != null) {
+      call.finishReasons(List.of(out.incompleteReason() != null ? out.incompleteReason() : out.status()));
+    }
+    call.tokens(out.usage().promptTokens(), out.usage().completionTokens());
+    usageDetails(call, out.usage());
+    call.responseAttribute(InferenceAttributes.RESPONSE_TOOL_CALLS, (long) out.toolCalls().size());
+    return out;
+  }
+
+  private CallDescriptor descriptor(ResponsesRequest r, boolean streaming) {
+    SamplingParams.Builder p = SamplingParams.builder();
+    if (r.maxOutputTokens() != null) {
+      p.maxTokens(r.maxOutputTokens());
+    }
+    if (r.temperature() != null) {
+      p.temperature(r.temperature());
+    }
+    if (r.topP() != null) {
+      p.topP(r.topP());
+    }
+    if (r.seed() != null) {
+      p.seed(r.seed());
+    }
+    CallDescriptor.Builder b = descriptorBuilder("chat", r.model(), p.build(), streaming, r.context(),
+        r.requestId(), r.responseFormat(), null);
+    b.http("POST", baseUri + "/v1/responses");
+    if (!r.tools().isEmpty()) {
+      b.requestAttribute(InferenceAttributes.REQUEST_TOOLS, (long) r.tools().size());
+    }
+    return b.build();
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -602,6 +700,17 @@ public final class VllmClient implements AutoCloseable {
 
   private CompletionStream stream(CallDescriptor d, String path, Encoder encoder, boolean chat,
       @Nullable Deadline deadline) {
+    return openStream(d, path, encoder, deadline, (call, body, dl) -> new CompletionStream(call, body, chat, dl,
+        idleTimeout, watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos));
+  }
+
+  @FunctionalInterface
+  private interface StreamFactory<S> {
+    S open(Call call, java.io.InputStream body, @Nullable Deadline deadline);
+  }
+
+  private <S extends SseCallStream<?>> S openStream(CallDescriptor d, String path, Encoder encoder,
+      @Nullable Deadline deadline, StreamFactory<S> factory) {
     Call call = telemetry.start(d);
     byte[] body;
     try {
@@ -615,8 +724,7 @@ public final class VllmClient implements AutoCloseable {
     try {
       // Retries only here: before the first byte of the response body.
       resp = resilience.execute(call, dl, (n, budget) -> http.openStream(post(path, body, budget, call), budget, call));
-      return new CompletionStream(call, resp.body(), chat, dl, idleTimeout, watchdog,
-          (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos);
+      return factory.open(call, resp.body(), dl);
     } catch (RuntimeException e) {
       InferenceException ie = InferenceException.from(e);
       if (resp != null) {

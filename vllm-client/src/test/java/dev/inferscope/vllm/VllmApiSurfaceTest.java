@@ -376,4 +376,96 @@ class VllmApiSurfaceTest {
       }
     }
   }
+
+  @Test
+  void theResponsesApiOnEveryPathWithItsEventSequenceAndServerTiming() throws Exception {
+    for (VllmSimulator.Flavor flavor : VllmSimulator.Flavor.values()) {
+      capture.reset();
+      VllmClient c = client(b -> b.flavor(flavor).perRequestMetrics(true).reasoning(true));
+      ResponsesRequest r = ResponsesRequest.builder("sim-llm").input("Tell me about the sea").instructions("be brief")
+          .build();
+      ResponseResult sync = c.responses(r);
+      assertThat(sync.text()).as(flavor.name()).isEqualTo("tok0 tok1 tok2 tok3");
+      assertThat(sync.reasoning()).isEqualTo("think0 think1 think2");
+      assertThat(sync.status()).isEqualTo("completed");
+      assertThat(sync.id()).startsWith("resp_");
+      assertThat(sync.usage().completionTokens()).isEqualTo(7);
+      ResponseResult async = c.responsesAsync(r).get(10, TimeUnit.SECONDS);
+      assertThat(async.text()).isEqualTo(sync.text());
+      List<ResponseEvent.Kind> kinds = new java.util.ArrayList<>();
+      ResponseResult streamed;
+      try (ResponseStream st = c.responsesStream(r)) {
+        st.forEachRemaining(e -> kinds.add(e.kind()));
+        streamed = st.result();
+        assertThat(st.chunks()).isEqualTo(7); // 3 reasoning and 4 text deltas
+      }
+      assertThat(kinds.get(0)).isEqualTo(ResponseEvent.Kind.CREATED);
+      assertThat(kinds).contains(ResponseEvent.Kind.REASONING_DELTA, ResponseEvent.Kind.OUTPUT_TEXT_DELTA,
+          ResponseEvent.Kind.OUTPUT_TEXT_DONE);
+      assertThat(kinds.get(kinds.size() - 1)).isEqualTo(ResponseEvent.Kind.COMPLETED);
+      assertThat(streamed.text()).isEqualTo(sync.text());
+      assertThat(streamed.reasoning()).isEqualTo(sync.reasoning());
+      List<ResponseEvent> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      c.responsesPublisher(r).subscribe(new Flow.Subscriber<>() {
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+          s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(ResponseEvent item) {
+          published.add(item);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          done.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+          done.complete(null);
+        }
+      });
+      done.get(10, TimeUnit.SECONDS);
+      assertThat(published).extracting(ResponseEvent::kind).containsExactlyElementsOf(kinds);
+      Eventually.value(() -> capture.spans().size(), n -> n == 4, Duration.ofSeconds(5));
+      for (SpanData s : capture.spans()) {
+        assertThat(s.getName()).isEqualTo("chat sim-llm");
+        assertThat(attr(s, AttributeKey.stringKey("url.full"))).endsWith("/v1/responses");
+        assertThat(attr(s, AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(7L);
+      }
+      // the streamed call's server timing comes from the completed event: vLLM's response.metrics (with a
+      // queue), llama-server's top-level timings (compute only); non-streamed llama responses carry none
+      SpanData stream = capture.spans().stream().filter(s -> Boolean.TRUE.equals(
+          attr(s, AttributeKey.booleanKey("gen_ai.request.stream")))).findFirst().orElse(capture.spans().get(2));
+      assertThat(attr(stream, InferenceAttributes.SERVER_TIMING_SOURCE)).as(flavor.name())
+          .isEqualTo(flavor == VllmSimulator.Flavor.VLLM ? "response" : "response_compute");
+    }
+  }
+
+  @Test
+  void aResponsesFunctionCallAndItsOutputGoBackAsItems() throws Exception {
+    VllmClient c = client(b -> { });
+    ResponsesRequest ask = ResponsesRequest.builder("sim-llm").message(ChatMessage.user("weather in Lisbon?"))
+        .tool(GET_WEATHER).build();
+    ResponseResult first = c.responses(ask);
+    assertThat(first.toolCalls()).hasSize(1);
+    ToolCall call = first.toolCalls().get(0);
+    assertThat(call.id()).startsWith("call_");
+    assertThat(Json.parseObject(call.arguments(), "arguments")).containsKeys("city", "days");
+    ResponseResult streamed = c.responsesStream(ask).collect();
+    assertThat(streamed.toolCalls()).hasSize(1);
+    assertThat(streamed.toolCalls().get(0).arguments()).isEqualTo(call.arguments());
+    ResponseResult answer = c.responses(ResponsesRequest.builder("sim-llm").message(ChatMessage.user("weather?"))
+        .message(ChatMessage.assistantToolCalls(first.toolCalls())).message(ChatMessage.tool(call.id(), "sunny"))
+        .tool(GET_WEATHER).build());
+    assertThat(answer.toolCalls()).isEmpty();
+    assertThat(answer.text()).isNotEmpty();
+    assertThatThrownBy(() -> ResponsesRequest.builder("m").build()).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ResponsesRequest.builder("m").message(ChatMessage.user(ContentPart.inputAudio(new byte[1], "wav"))).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ResponsesRequest.builder("m").reasoningEffort("extreme")).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -56,7 +56,16 @@ class VllmCallPathContractTest extends CallPathContract {
         vllm("completeStream", true, c -> c.completeStream(completion()).collect()),
         vllm("embeddings", false, c -> c.embeddings("m", List.of("hello"))),
         vllm("models", false, VllmClient::models),
-        vllm("tokenize", false, c -> c.tokenize("m", "hello")));
+        vllm("tokenize", false, c -> c.tokenize("m", "hello")),
+        vllm("responses", false, c -> c.responses(responses())),
+        vllm("responsesAsync", false, c -> unwrap(c.responsesAsync(responses()))),
+        vllm("responsesStream", true, c -> c.responsesStream(responses()).collect()),
+        vllm("responsesPublisher", true, c -> subscribe(c.responsesPublisher(responses()))),
+        vllm("rerank", false, c -> c.rerank("m", "q", List.of("d"))));
+  }
+
+  private static ResponsesRequest responses() {
+    return ResponsesRequest.builder("m").input("hello").build();
   }
 
   private static Object unwrap(CompletableFuture<?> f) throws Exception {
@@ -68,9 +77,9 @@ class VllmCallPathContractTest extends CallPathContract {
   }
 
   /** Subscribes, requests everything, and returns the chunks or throws what onError delivered. */
-  static List<StreamChunk> subscribe(Flow.Publisher<StreamChunk> publisher) throws Exception {
-    CompletableFuture<List<StreamChunk>> done = new CompletableFuture<>();
-    List<StreamChunk> chunks = new ArrayList<>();
+  static <E> List<E> subscribe(Flow.Publisher<E> publisher) throws Exception {
+    CompletableFuture<List<E>> done = new CompletableFuture<>();
+    List<E> chunks = new ArrayList<>();
     publisher.subscribe(new Flow.Subscriber<>() {
       @Override
       public void onSubscribe(Flow.Subscription s) {
@@ -78,7 +87,7 @@ class VllmCallPathContractTest extends CallPathContract {
       }
 
       @Override
-      public void onNext(StreamChunk item) {
+      public void onNext(E item) {
         chunks.add(item);
       }
 

@@ -303,6 +303,7 @@ public final class VllmSimulator implements AutoCloseable {
         case "/detokenize" -> detokenize(ex, auth);
         case "/v1/embeddings" -> embeddings(ex, auth);
         case "/v1/rerank", "/v1/score", "/classify", "/pooling" -> pooling(ex, path, auth);
+        case "/v1/responses" -> responses(ex, auth);
         case "/v1/chat/completions", "/v1/completions" -> {
           if (!method.equals("POST")) {
             error(ex, 405, "Method Not Allowed", "invalid_request_error", null);
@@ -501,6 +502,214 @@ public final class VllmSimulator implements AutoCloseable {
     resp.put("usage", usage((int) tokens, 0));
     record(ex, path, auth, true, 0, false, 0, true, model);
     sendJson(ex, 200, resp);
+  }
+
+  /**
+   * {@code POST /v1/responses}. Non-streaming: one response object ({@code id}, {@code object:"response"},
+   * {@code status}, {@code model}, {@code output} items, {@code usage} with {@code input_tokens},
+   * {@code output_tokens}, {@code total_tokens}, {@code input_tokens_details}, and vLLM's
+   * {@code output_tokens_details}; vllm-project/vllm vllm/entrypoints/openai/responses/protocol.py
+   * {@code ResponseUsage}); vLLM adds {@code metrics} at the top level with per-request metrics
+   * (docs/features/per_request_metrics.md, "Responses API"). Streaming: the event sequence llama-server
+   * b11669 sends (captured: created, in_progress, output_item.added, content_part.added, output_text.delta...,
+   * output_text.done, content_part.done, output_item.done, completed; {@code event:} lines; no {@code [DONE]};
+   * its {@code timings} at the top level of the completed event), with reasoning and function-call items in
+   * the OpenAI event shapes vLLM writes (vllm/entrypoints/openai/responses/streaming_events.py:
+   * reasoning_text.delta, function_call_arguments.delta/done); vLLM puts {@code metrics} in the completed
+   * event's response.
+   */
+  private void responses(HttpExchange ex, @Nullable String auth) throws IOException {
+    String path = "/v1/responses";
+    Map<String, Object> req = body(ex);
+    if (req == null) {
+      return;
+    }
+    String model = Json.string(req, "model");
+    boolean stream = Boolean.TRUE.equals(req.get("stream"));
+    if (model == null || !config.models.contains(model)) {
+      record(ex, path, auth, true, 0, stream, 0, false, model);
+      error(ex, 404, "The model `" + model + "` does not exist.", "NotFoundError", "model");
+      return;
+    }
+    boolean llama = config.flavor == Flavor.LLAMA_CPP;
+    Object input = req.get("input");
+    String prompt = input instanceof String str ? str : String.valueOf(input);
+    int promptTokenCount = words(prompt).size();
+    long max = Json.longValue(req, "max_output_tokens", config.tokensPerResponse);
+    int tokens = (int) Math.max(1, Math.min(max, config.tokensPerResponse));
+    String respId = "resp_" + ids.incrementAndGet();
+    List<Object> toolsOffered = req.get("tools") == null ? List.of() : Json.array(req, "tools");
+    boolean lastIsToolOutput = input instanceof List<?> items && !items.isEmpty()
+        && items.get(items.size() - 1) instanceof Map<?, ?> last && "function_call_output".equals(last.get("type"));
+    Map<String, Object> tool = !toolsOffered.isEmpty() && !"none".equals(req.get("tool_choice")) && !lastIsToolOutput
+        ? Json.asObject(toolsOffered.get(0), "tool") : null;
+    List<String> think = new ArrayList<>();
+    if (config.reasoning) {
+      for (int i = 0; i < 3; i++) {
+        think.add((i == 0 ? "" : " ") + "think" + i);
+      }
+    }
+    List<String> pieces = new ArrayList<>();
+    String arguments = tool == null ? null : Json.write(ChatFeatures.instance(Json.object(tool, "parameters")));
+    if (tool == null) {
+      for (int i = 0; i < tokens; i++) {
+        pieces.add((i == 0 ? "" : " ") + "tok" + i);
+      }
+    } else {
+      pieces.addAll(ChatFeatures.pieces(arguments, 4));
+    }
+    int outputTokens = think.size() + pieces.size();
+    long arrived = (Long) ex.getAttribute(ARRIVED);
+    long admitted = System.nanoTime();
+    String msgId = "msg_" + respId.substring(5);
+    String callId = "call_" + respId.substring(5);
+    // the output items as the final response lists them
+    List<Object> output = new ArrayList<>();
+    if (!think.isEmpty()) {
+      output.add(Map.of("type", "reasoning", "id", "rs_" + respId.substring(5), "summary", List.of(),
+          "content", List.of(Map.of("type", "reasoning_text", "text", String.join("", think)))));
+    }
+    if (tool != null) {
+      output.add(Map.of("type", "function_call", "id", "fc_" + respId.substring(5), "call_id", callId,
+          "name", Json.string(tool, "name"), "arguments", arguments, "status", "completed"));
+    } else {
+      output.add(Map.of("type", "message", "id", msgId, "role", "assistant", "status", "completed",
+          "content", List.of(Map.of("type", "output_text", "annotations", List.of(), "logprobs", List.of(),
+              "text", String.join("", pieces)))));
+    }
+    Map<String, Object> usage = new LinkedHashMap<>();
+    usage.put("input_tokens", promptTokenCount);
+    usage.put("output_tokens", outputTokens);
+    usage.put("total_tokens", promptTokenCount + outputTokens);
+    usage.put("input_tokens_details", Map.of("cached_tokens", 0));
+    if (!llama) {
+      usage.put("output_tokens_details", Map.of("reasoning_tokens", think.size(), "tool_output_tokens", 0));
+    }
+    // "completed" even when max_output_tokens cut the answer: what llama-server b11669 sends (captured); the
+    // simulator plays no response.incomplete, for which it has no captured server shape
+    boolean incomplete = false;
+    Map<String, Object> resp = new LinkedHashMap<>();
+    resp.put("id", respId);
+    resp.put("object", "response");
+    resp.put("created_at", System.currentTimeMillis() / 1000);
+    resp.put("status", incomplete ? "incomplete" : "completed");
+    if (incomplete) {
+      resp.put("incomplete_details", Map.of("reason", "max_output_tokens"));
+    }
+    resp.put("model", responseModel(model));
+    resp.put("output", output);
+    resp.put("usage", usage);
+    if (!stream) {
+      sleep(Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()));
+      long first = System.nanoTime();
+      sleep(Math.max(0, outputTokens - 1) * config.gap.toNanos());
+      long last = System.nanoTime();
+      if (!llama) { // llama-server b11669 sends no timings on a non-streamed response
+        serverTiming(resp, req, 0, admitted, first, last, promptTokenCount, outputTokens);
+      }
+      record(ex, path, auth, true, 0, false, 0, true, model, -1, last - admitted);
+      sendJson(ex, 200, resp);
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.getResponseHeaders().set("Cache-Control", "no-cache");
+    ex.sendResponseHeaders(200, 0);
+    OutputStream out = ex.getResponseBody();
+    int sent = 0;
+    boolean completed = false;
+    long firstChunk = -1;
+    long first = -1;
+    long last = -1;
+    int[] seq = {0};
+    try {
+      Map<String, Object> shell = Map.of("id", respId, "object", "response", "status", "in_progress");
+      responseEvent(out, seq, "response.created", Map.of("response", shell));
+      responseEvent(out, seq, "response.in_progress", Map.of("response", shell));
+      int outputIndex = 0;
+      List<String[]> deltas = new ArrayList<>(); // {event type, item id, delta}
+      if (!think.isEmpty()) {
+        String rs = "rs_" + respId.substring(5);
+        responseEvent(out, seq, "response.output_item.added", Map.of("output_index", outputIndex,
+            "item", Map.of("type", "reasoning", "id", rs, "summary", List.of(), "content", List.of())));
+        for (String t : think) {
+          deltas.add(new String[] {"response.reasoning_text.delta", rs, t});
+        }
+      }
+      for (int i = 0; i < Math.max(pieces.size(), 0); i++) {
+        deltas.add(new String[] {tool == null ? "response.output_text.delta" : "response.function_call_arguments.delta",
+            tool == null ? msgId : "fc_" + respId.substring(5), pieces.get(i)});
+      }
+      boolean openedMain = false;
+      for (int i = 0; i < deltas.size(); i++) {
+        String[] d = deltas.get(i);
+        if (!openedMain && !d[0].equals("response.reasoning_text.delta")) {
+          if (!think.isEmpty()) {
+            responseEvent(out, seq, "response.reasoning_text.done", Map.of("item_id", "rs_" + respId.substring(5),
+                "text", String.join("", think)));
+            responseEvent(out, seq, "response.output_item.done", Map.of("output_index", outputIndex,
+                "item", output.get(0)));
+            outputIndex++;
+          }
+          if (tool != null) {
+            responseEvent(out, seq, "response.output_item.added", Map.of("output_index", outputIndex,
+                "item", Map.of("type", "function_call", "id", "fc_" + respId.substring(5), "call_id", callId,
+                    "name", Json.string(tool, "name"), "arguments", "", "status", "in_progress")));
+          } else {
+            responseEvent(out, seq, "response.output_item.added", Map.of("output_index", outputIndex,
+                "item", Map.of("content", List.of(), "id", msgId, "role", "assistant", "status", "in_progress",
+                    "type", "message")));
+            responseEvent(out, seq, "response.content_part.added", Map.of("item_id", msgId,
+                "part", Map.of("type", "output_text", "text", "")));
+          }
+          openedMain = true;
+        }
+        sleep(i == 0 ? Math.max(0, admitted + config.ttft.toNanos() - System.nanoTime()) : config.gap.toNanos());
+        if (sent == 0) {
+          firstChunk = System.nanoTime() - arrived;
+          first = System.nanoTime();
+        }
+        last = System.nanoTime();
+        responseEvent(out, seq, d[0], Map.of("item_id", d[1], "output_index", outputIndex, "delta", d[2]));
+        sent++;
+      }
+      Object mainItem = output.get(output.size() - 1);
+      if (tool != null) {
+        responseEvent(out, seq, "response.function_call_arguments.done", Map.of("item_id", "fc_" + respId.substring(5),
+            "arguments", arguments));
+      } else {
+        String text = String.join("", pieces);
+        responseEvent(out, seq, "response.output_text.done", Map.of("item_id", msgId, "text", text));
+        responseEvent(out, seq, "response.content_part.done", Map.of("item_id", msgId,
+            "part", Map.of("type", "output_text", "annotations", List.of(), "logprobs", List.of(), "text", text)));
+      }
+      responseEvent(out, seq, "response.output_item.done", Map.of("output_index", outputIndex, "item", mainItem));
+      Map<String, Object> done = new LinkedHashMap<>();
+      if (llama) {
+        done.put("response", resp);
+        serverTiming(done, req, 0, admitted, first, last, promptTokenCount, outputTokens); // top-level timings
+      } else {
+        serverTiming(resp, req, 0, admitted, first, last, promptTokenCount, outputTokens); // response.metrics
+        done.put("response", resp);
+      }
+      responseEvent(out, seq, incomplete ? "response.incomplete" : "response.completed", done);
+      completed = true;
+    } catch (IOException e) {
+      // the client went away
+    } finally {
+      record(ex, path, auth, true, 0, true, sent, completed, model, firstChunk, last < 0 ? -1 : last - admitted);
+    }
+  }
+
+  /** One Responses event: an {@code event:} line and its data, {@code type} first (vLLM adds {@code sequence_number}). */
+  private void responseEvent(OutputStream out, int[] seq, String type, Map<String, Object> fields) throws IOException {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("type", type);
+    data.putAll(fields);
+    if (config.flavor != Flavor.LLAMA_CPP) {
+      data.put("sequence_number", seq[0]++);
+    }
+    out.write(("event: " + type + "\ndata: " + Json.write(data) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
   }
 
   private static List<Object> inputs(Map<String, Object> req) {
