@@ -261,4 +261,117 @@ class LlamaServerPeerTest {
     assertThat(capture.spans()).extracting(SpanData::getName)
         .containsExactly("tokenize " + MODEL, "tokenize " + MODEL, "tokenize " + MODEL, "detokenize " + MODEL);
   }
+
+  /**
+   * Structured output on b11669: on chat, a {@code response_format} JSON schema is refused with 400 ("Failed to
+   * initialize samplers": the server puts its generation prompt into the grammar's root and cannot start the
+   * sampler), which must reach the caller as a typed INVALID_ARGUMENT with the server's message, not as an
+   * unconstrained answer; on text completions llama.cpp constrains by its own {@code json_schema} field
+   * (ggml-org/llama.cpp tools/server/README.md), and even the tiny model then answers JSON that matches.
+   */
+  @Test
+  void aJsonSchemaIsEnforcedOnCompletionsOrRefusedWithATypedErrorOnChat() throws Exception {
+    VllmClient c = client(open, b -> b.resilience(ResiliencePolicy.none()));
+    java.util.Map<String, Object> schema = java.util.Map.of("type", "object",
+        "properties", java.util.Map.of("a", java.util.Map.of("type", "integer")), "required", List.of("a"));
+    ChatRequest json = ChatRequest.builder(MODEL).user("a number please")
+        .responseFormat(ResponseFormat.jsonSchema("number", schema))
+        .sampling(SamplingParams.builder().maxTokens(30).build()).build();
+    try {
+      Completion answer = c.chat(json);
+      java.util.Map<String, Object> parsed = dev.inferscope.core.internal.Json.parseObject(answer.text(), "answer");
+      assertThat(parsed.get("a")).isInstanceOf(Number.class); // a build that constrains chat
+    } catch (InferenceException e) {
+      assertThat(e.errorType()).isEqualTo(ErrorType.INVALID_ARGUMENT);
+      assertThat(e.serverCode()).isEqualTo("400");
+      assertThat(e.serverMessage()).contains("sampler");
+    }
+    Completion constrained = c.complete(CompletionRequest.of(MODEL, "a number please",
+        SamplingParams.builder().maxTokens(40).extra("json_schema", schema).build()));
+    java.util.Map<String, Object> parsed = dev.inferscope.core.internal.Json.parseObject(constrained.text(), "answer");
+    assertThat(parsed).containsKey("a");
+    assertThat(parsed.get("a")).isInstanceOf(Number.class);
+    assertThat(capture.spans()).filteredOn(s -> s.getName().startsWith("chat"))
+        .allSatisfy(s -> assertThat(s.getAttributes().get(InferenceAttributes.GEN_AI_OUTPUT_TYPE)).isEqualTo("json"));
+  }
+
+  @Test
+  void severalChoicesAndLogProbabilitiesFromTheRealServer() throws Exception {
+    VllmClient c = client(open, b -> { });
+    SamplingParams p = SamplingParams.builder().maxTokens(4).n(2).logprobs(2).seed(3).build();
+    Completion chat = c.chat(ChatRequest.builder(MODEL).user("Tell me about the sea").sampling(p).build());
+    assertThat(chat.choices()).hasSize(2).extracting(Choice::index).containsExactly(0, 1);
+    for (Choice ch : chat.choices()) {
+      assertThat(ch.logprobs()).isNotEmpty().allSatisfy(t -> {
+        assertThat(t.logprob()).isLessThanOrEqualTo(0);
+        assertThat(t.top()).hasSize(2);
+      });
+    }
+    Completion streamed = c.chatStream(ChatRequest.builder(MODEL).user("Tell me about the sea").sampling(p).build())
+        .collect();
+    assertThat(streamed.choices()).hasSize(2);
+    assertThat(streamed.choices().get(0).logprobs()).isNotEmpty();
+    Completion text = c.complete(CompletionRequest.of(MODEL, "The sea is", SamplingParams.builder().maxTokens(3)
+        .logprobs(2).build()));
+    assertThat(text.choices().get(0).logprobs()).isNotEmpty();
+    assertThat(text.choices().get(0).logprobs().get(0).top()).hasSize(2);
+    assertThat(capture.spans().get(0).getAttributes().get(InferenceAttributes.RESPONSE_CHOICES)).isEqualTo(2L);
+    assertThat(capture.spans().get(0).getAttributes().get(InferenceAttributes.GEN_AI_REQUEST_CHOICE_COUNT)).isEqualTo(2L);
+    // llama-server reports prompt-cache hits: the span carries them
+    assertThat(capture.spans()).anySatisfy(s -> assertThat(
+        s.getAttributes().get(InferenceAttributes.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)).isNotNull());
+  }
+
+  /**
+   * Tools on b11669 (its chat templates run through jinja by default): a request with a tool, and the history
+   * of a tool loop (an assistant tool call and the tool's result), is accepted; the tiny model answers in
+   * text, so the span counts the tool offered and no call.
+   */
+  @Test
+  void aToolsRequestAndAToolLoopHistoryAreAcceptedByTheRealServer() throws Exception {
+    VllmClient c = client(open, b -> b.resilience(ResiliencePolicy.none()));
+    Tool weather = Tool.function("get_weather", "weather", java.util.Map.of("type", "object",
+        "properties", java.util.Map.of("city", java.util.Map.of("type", "string"))));
+    Completion first = c.chat(ChatRequest.builder(MODEL).user("weather in Lisbon?").tool(weather)
+        .sampling(SamplingParams.builder().maxTokens(5).build()).build());
+    assertThat(first.choices()).hasSize(1);
+    Completion loop = c.chat(ChatRequest.builder(MODEL).user("weather in Lisbon?").tool(weather)
+        .message(ChatMessage.assistantToolCalls(List.of(ToolCall.of("call-1", "get_weather", "{\"city\":\"Lisbon\"}"))))
+        .message(ChatMessage.tool("call-1", "sunny"))
+        .sampling(SamplingParams.builder().maxTokens(5).build()).build());
+    assertThat(loop.usage().promptTokens()).isGreaterThan(first.usage().promptTokens());
+    assertThat(capture.spans()).allSatisfy(s -> {
+      assertThat(s.getAttributes().get(InferenceAttributes.REQUEST_TOOLS)).isEqualTo(1L);
+      assertThat(s.getAttributes().get(InferenceAttributes.RESPONSE_TOOL_CALLS)).isNotNull();
+    });
+  }
+
+  /** The Responses API on the real server: sync and streamed, with the event sequence and its timings. */
+  @Test
+  void theResponsesApiAgainstTheRealServer() throws Exception {
+    VllmClient c = client(open, b -> { });
+    ResponsesRequest r = ResponsesRequest.builder(MODEL).input("Tell me about the sea").maxOutputTokens(6).seed(7)
+        .temperature(0).build();
+    ResponseResult sync = c.responses(r);
+    assertThat(sync.id()).startsWith("resp_");
+    assertThat(sync.status()).isEqualTo("completed");
+    assertThat(sync.usage().completionTokens()).isBetween(1L, 6L);
+    List<ResponseEvent.Kind> kinds = new ArrayList<>();
+    ResponseResult streamed;
+    try (ResponseStream st = c.responsesStream(r)) {
+      st.forEachRemaining(e -> kinds.add(e.kind()));
+      streamed = st.result();
+      assertThat(st.chunks()).isEqualTo(kinds.stream().filter(k -> k == ResponseEvent.Kind.OUTPUT_TEXT_DELTA).count());
+    }
+    assertThat(kinds.get(0)).isEqualTo(ResponseEvent.Kind.CREATED);
+    assertThat(kinds.get(kinds.size() - 1)).isEqualTo(ResponseEvent.Kind.COMPLETED);
+    assertThat(streamed.usage().completionTokens()).isPositive();
+    List<SpanData> spans = capture.spans();
+    assertThat(spans).hasSize(2);
+    checked(spans.get(0));
+    SpanData stream = checked(spans.get(1));
+    // llama-server puts timings on the completed event only
+    assertThat(stream.getAttributes().get(SOURCE)).isEqualTo("response_compute");
+    assertThat(phase(stream, Phase.SERVER_COMPUTE)).isGreaterThan(0);
+  }
 }
