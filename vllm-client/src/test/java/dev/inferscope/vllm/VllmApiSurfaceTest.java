@@ -171,6 +171,8 @@ class VllmApiSurfaceTest {
       ChatRequest r = ChatRequest.builder("sim-llm").user("Why is the sky blue?").build();
       Completion whole = c.chat(r);
       assertThat(whole.reasoning()).as(flavor.name()).isEqualTo("think0 think1 think2");
+      // vLLM counts the reasoning tokens in the usage details; llama-server does not send them
+      assertThat(whole.usage().reasoningTokens()).isEqualTo(flavor == VllmSimulator.Flavor.VLLM ? 3 : -1);
       assertThat(whole.text()).isEqualTo("tok0 tok1 tok2 tok3");
       Completion streamed = c.chatStream(r).collect();
       assertThat(streamed.reasoning()).as(flavor.name()).isEqualTo(whole.reasoning());
@@ -334,7 +336,7 @@ class VllmApiSurfaceTest {
     String canary = "CANARY_api_7f3e";
     Map<String, Object> schema = Map.of("type", "object", "properties", Map.of(canary, Map.of("type", "string")));
     Tool tool = Tool.function("lookup", "describes " + canary, schema);
-    VllmClient c = client(b -> b.reasoning(true));
+    VllmClient c = client(b -> b.reasoningWord(canary));
     ChatRequest toolCall = ChatRequest.builder("sim-llm").user("call it " + canary).tool(tool)
         .sampling(SamplingParams.builder().user("user-" + canary).logprobs(1).build()).build();
     ChatRequest history = ChatRequest.builder("sim-llm")
@@ -358,6 +360,9 @@ class VllmApiSurfaceTest {
       viaPublisher(c, toolCall);
       Completion json = c.chat(history);
       assertThat(json.text()).contains(canary);
+      assertThat(json.reasoning()).contains(canary); // the model's reasoning holds it too (streamed below)
+      assertThat(c.responsesStream(ResponsesRequest.builder("sim-llm").input(canary).build()).collect().reasoning())
+          .contains(canary);
       c.chatStream(history).collect();
       c.chat(regex);
       c.complete(CompletionRequest.of("sim-llm", canary).withStructuredOutputs(StructuredOutputs.json(schema)));
@@ -365,7 +370,7 @@ class VllmApiSurfaceTest {
       c.score("sim-llm", canary, List.of(canary));
       c.classify("sim-llm", List.of(canary));
       c.pooling("sim-llm", List.of(canary));
-      Eventually.value(() -> capture.spans().size(), n -> n == 12, Duration.ofSeconds(5));
+      Eventually.value(() -> capture.spans().size(), n -> n == 13, Duration.ofSeconds(5));
       assertThat(capture.everythingRecorded()).doesNotContain(canary);
       assertThat(logs.everything()).doesNotContain(canary);
       assertThat(logs.requestLines()).isGreaterThanOrEqualTo(11);

@@ -62,16 +62,22 @@ final class ChatFeatures {
     return !(last instanceof Map<?, ?> m && "tool".equals(m.get("role")));
   }
 
-  static List<Script> scripts(Map<String, Object> req, boolean chat, boolean reasoning, int tokens, long callIds) {
+  /** A reasoning model's thoughts: three pieces of {@code word} ("think0", " think1", " think2"). */
+  static List<String> thoughts(String word) {
+    List<String> out = new ArrayList<>(3);
+    for (int i = 0; i < 3; i++) {
+      out.add((i == 0 ? "" : " ") + word + i);
+    }
+    return out;
+  }
+
+  static List<Script> scripts(Map<String, Object> req, boolean chat, @Nullable String reasoningWord, int tokens,
+      long callIds) {
+    boolean reasoning = reasoningWord != null;
     int n = (int) Math.max(1, Json.longValue(req, "n", 1));
     List<Script> out = new ArrayList<>(n);
     for (int c = 0; c < n; c++) {
-      List<String> think = new ArrayList<>();
-      if (chat && reasoning) {
-        for (int i = 0; i < 3; i++) {
-          think.add((i == 0 ? "" : " ") + "think" + i);
-        }
-      }
+      List<String> think = chat && reasoning ? thoughts(reasoningWord) : new ArrayList<>();
       List<ToolScript> tools = new ArrayList<>();
       List<String> content = new ArrayList<>();
       String finish = "length";

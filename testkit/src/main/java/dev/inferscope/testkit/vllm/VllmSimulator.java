@@ -543,12 +543,7 @@ public final class VllmSimulator implements AutoCloseable {
         && items.get(items.size() - 1) instanceof Map<?, ?> last && "function_call_output".equals(last.get("type"));
     Map<String, Object> tool = !toolsOffered.isEmpty() && !"none".equals(req.get("tool_choice")) && !lastIsToolOutput
         ? Json.asObject(toolsOffered.get(0), "tool") : null;
-    List<String> think = new ArrayList<>();
-    if (config.reasoning) {
-      for (int i = 0; i < 3; i++) {
-        think.add((i == 0 ? "" : " ") + "think" + i);
-      }
-    }
+    List<String> think = config.reasoning ? ChatFeatures.thoughts(config.reasoningWord) : List.of();
     List<String> pieces = new ArrayList<>();
     String arguments = tool == null ? null : Json.write(ChatFeatures.instance(Json.object(tool, "parameters")));
     if (tool == null) {
@@ -876,7 +871,8 @@ public final class VllmSimulator implements AutoCloseable {
       String model, String id, long created, int tokens, int promptTokenCount, boolean stream, boolean includeUsage,
       long queueNanos, long admitted) throws IOException {
     boolean llama = config.flavor == Flavor.LLAMA_CPP;
-    List<ChatFeatures.Script> scripts = ChatFeatures.scripts(req, chat, config.reasoning, tokens, ids.incrementAndGet());
+    List<ChatFeatures.Script> scripts = ChatFeatures.scripts(req, chat,
+        config.reasoning ? config.reasoningWord : null, tokens, ids.incrementAndGet());
     Object lp = req.get("logprobs");
     boolean logprobs = lp != null && !Boolean.FALSE.equals(lp);
     int top = chat ? (int) Json.longValue(req, "top_logprobs", 0) : (lp instanceof Number num ? num.intValue() : 0);
@@ -926,7 +922,7 @@ public final class VllmSimulator implements AutoCloseable {
       resp.put("created", created);
       resp.put("model", responseModel(model));
       resp.put("choices", choices);
-      resp.put("usage", usage(promptTokenCount, completionTokens));
+      resp.put("usage", featureUsage(promptTokenCount, completionTokens, scripts));
       serverTiming(resp, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
       promptTokens.addAndGet(promptTokenCount);
       generationTokens.addAndGet(completionTokens);
@@ -1017,7 +1013,7 @@ public final class VllmSimulator implements AutoCloseable {
       }
       if (includeUsage) {
         Map<String, Object> usageChunk = chunk(chat, id, created, model, null);
-        usageChunk.put("usage", usage(promptTokenCount, completionTokens));
+        usageChunk.put("usage", featureUsage(promptTokenCount, completionTokens, scripts));
         serverTiming(usageChunk, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
         writeEvent(out, Json.write(usageChunk));
       }
@@ -1031,6 +1027,22 @@ public final class VllmSimulator implements AutoCloseable {
       record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
           lastToken < 0 ? -1 : lastToken - admitted);
     }
+  }
+
+  /**
+   * Usage of a scripted answer; vLLM adds {@code completion_tokens_details.reasoning_tokens} for a reasoning
+   * model (the "existing reasoning-token usage field" of vllm-project/vllm docs/features/per_request_metrics.md).
+   */
+  private Map<String, Object> featureUsage(int prompt, int completion, List<ChatFeatures.Script> scripts) {
+    Map<String, Object> u = usage(prompt, completion);
+    int reasoning = 0;
+    for (ChatFeatures.Script sc : scripts) {
+      reasoning += sc.reasoning().size();
+    }
+    if (reasoning > 0 && config.flavor == Flavor.VLLM) {
+      u.put("completion_tokens_details", Map.of("reasoning_tokens", reasoning));
+    }
+    return u;
   }
 
   /** llama-server answers with its alias whatever model was asked for; vLLM with the served name. */
@@ -1487,6 +1499,7 @@ public final class VllmSimulator implements AutoCloseable {
     private boolean usageInLastChunk;
     private boolean omitRole;
     private boolean reasoning;
+    private String reasoningWord = "think";
     private boolean promptTokensDetails;
     private @Nullable SSLContext tls;
     private @Nullable String apiKey;
@@ -1599,6 +1612,13 @@ public final class VllmSimulator implements AutoCloseable {
      */
     public Builder reasoning(boolean reasoning) {
       this.reasoning = reasoning;
+      return this;
+    }
+
+    /** A reasoning model whose thoughts are made of {@code word} (for canary tests); turns reasoning on. */
+    public Builder reasoningWord(String word) {
+      this.reasoningWord = Objects.requireNonNull(word, "word");
+      this.reasoning = true;
       return this;
     }
 
