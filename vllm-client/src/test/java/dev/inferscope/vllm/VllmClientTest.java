@@ -271,7 +271,7 @@ class VllmClientTest {
   }
 
   @Test
-  void errorMidStreamSaysHowManyChunksArrived() {
+  void errorMidStreamSaysHowManyChunksArrived() throws Exception {
     VllmSimulator s = sim(VllmSimulator.builder().tokensPerResponse(10));
     s.fault(VllmSimulator.Fault.ERROR_MID_STREAM);
     VllmClient client = client(s, b -> { });
