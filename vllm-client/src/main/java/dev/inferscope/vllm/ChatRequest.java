@@ -36,20 +36,7 @@ public final class ChatRequest {
     if (messages.isEmpty()) {
       throw new IllegalArgumentException("a chat request needs at least one message");
     }
-    if (toolChoice != null && toolChoice.functionName() != null
-        && tools.stream().noneMatch(t -> t.name().equals(toolChoice.functionName()))) {
-      throw new IllegalArgumentException("tool choice names function " + toolChoice.functionName()
-          + ", which is not among the request's tools");
-    }
-    if ((toolChoice != null && !toolChoice.mode().equals("none")) && tools.isEmpty()) {
-      throw new IllegalArgumentException("tool choice " + toolChoice.mode() + " needs at least one tool");
-    }
-    java.util.Set<String> names = new java.util.HashSet<>();
-    for (Tool t : tools) {
-      if (!names.add(t.name())) {
-        throw new IllegalArgumentException("two tools are named " + t.name());
-      }
-    }
+    ToolChecks.check(tools, toolChoice);
   }
 
   public static Builder builder(String model) {

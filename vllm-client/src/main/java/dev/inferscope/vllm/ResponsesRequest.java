@@ -2,7 +2,6 @@ package dev.inferscope.vllm;
 
 import dev.inferscope.core.CallContext;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -59,17 +58,7 @@ public final class ResponsesRequest {
         }
       }
     }
-    if (toolChoice != null && toolChoice.functionName() != null
-        && tools.stream().noneMatch(t -> t.name().equals(toolChoice.functionName()))) {
-      throw new IllegalArgumentException("tool choice names function " + toolChoice.functionName()
-          + ", which is not among the request's tools");
-    }
-    Set<String> names = new HashSet<>();
-    for (Tool t : tools) {
-      if (!names.add(t.name())) {
-        throw new IllegalArgumentException("two tools are named " + t.name());
-      }
-    }
+    ToolChecks.check(tools, toolChoice);
   }
 
   public static Builder builder(String model) {

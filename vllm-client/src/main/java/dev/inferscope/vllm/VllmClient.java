@@ -175,9 +175,8 @@ public final class VllmClient implements AutoCloseable {
     Call call = telemetry.start(d);
     byte[] body;
     try {
-      body = encode(call, () -> OpenAiCodec.encodeChat(request, false, false));
+      body = encodeOrEnd(call, () -> OpenAiCodec.encodeChat(request, false, false));
     } catch (InferenceException e) {
-      call.end(e);
       return CompletableFuture.failedFuture(e);
     }
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
@@ -229,13 +228,7 @@ public final class VllmClient implements AutoCloseable {
   public ResponseResult responses(ResponsesRequest request, @Nullable Deadline deadline) {
     CallDescriptor d = descriptor(request, false);
     Call call = telemetry.start(d);
-    byte[] body;
-    try {
-      body = encode(call, () -> ResponsesCodec.encode(request, false));
-    } catch (RuntimeException e) {
-      call.end(e);
-      throw InferenceException.from(e);
-    }
+    byte[] body = encodeOrEnd(call, () -> ResponsesCodec.encode(request, false));
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()),
         (n, dl) -> decodeResponses(call, http.send(post("/v1/responses", body, dl, call), dl)));
   }
@@ -246,9 +239,8 @@ public final class VllmClient implements AutoCloseable {
     Call call = telemetry.start(d);
     byte[] body;
     try {
-      body = encode(call, () -> ResponsesCodec.encode(request, false));
+      body = encodeOrEnd(call, () -> ResponsesCodec.encode(request, false));
     } catch (InferenceException e) {
-      call.end(e);
       return CompletableFuture.failedFuture(e);
     }
     Deadline dl = Deadline.resolve(null, defaultDeadline, telemetry.clock());
@@ -623,6 +615,17 @@ public final class VllmClient implements AutoCloseable {
     };
   }
 
+  /** Encodes the body (SERIALIZE); when encoding fails the call ends with it and it is thrown, typed. */
+  private byte[] encodeOrEnd(Call call, Encoder encoder) {
+    try {
+      return encode(call, encoder);
+    } catch (RuntimeException e) {
+      InferenceException ie = InferenceException.from(e);
+      call.end(ie);
+      throw ie;
+    }
+  }
+
   private byte[] encode(Call call, Encoder encoder) {
     long t0 = telemetry.clock().nanoTime();
     byte[] body = encoder.encode();
@@ -634,13 +637,7 @@ public final class VllmClient implements AutoCloseable {
   private Completion complete(CallDescriptor d, String path, Encoder encoder, boolean chat,
       @Nullable ToDoubleFunction<Completion> confidence, @Nullable Deadline deadline) {
     Call call = telemetry.start(d);
-    byte[] body;
-    try {
-      body = encode(call, encoder);
-    } catch (RuntimeException e) {
-      call.end(e);
-      throw InferenceException.from(e);
-    }
+    byte[] body = encodeOrEnd(call, encoder);
     return call.execute(resilience, Deadline.resolve(deadline, defaultDeadline, telemetry.clock()), (n, dl) -> {
       return decode(call, http.send(post(path, body, dl, call), dl), chat, confidence);
     });
@@ -712,13 +709,7 @@ public final class VllmClient implements AutoCloseable {
   private <S extends SseCallStream<?>> S openStream(CallDescriptor d, String path, Encoder encoder,
       @Nullable Deadline deadline, StreamFactory<S> factory) {
     Call call = telemetry.start(d);
-    byte[] body;
-    try {
-      body = encode(call, encoder);
-    } catch (RuntimeException e) {
-      call.end(e);
-      throw InferenceException.from(e);
-    }
+    byte[] body = encodeOrEnd(call, encoder);
     Deadline dl = Deadline.resolve(deadline, defaultDeadline, telemetry.clock());
     HttpLayer.Stream resp = null;
     try {

@@ -63,31 +63,11 @@ class VllmApiSurfaceTest {
     return s.getAttributes().get(key);
   }
 
+  /** A stream read through the publisher, joined by a StreamAccumulator as a subscriber would. */
   private static Completion viaPublisher(VllmClient c, ChatRequest r) throws Exception {
     StreamAccumulator acc = new StreamAccumulator();
-    CompletableFuture<Completion> done = new CompletableFuture<>();
-    c.chatPublisher(r).subscribe(new Flow.Subscriber<>() {
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        s.request(Long.MAX_VALUE);
-      }
-
-      @Override
-      public void onNext(StreamChunk item) {
-        acc.accept(item);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onComplete() {
-        done.complete(acc.completion());
-      }
-    });
-    return done.get(10, TimeUnit.SECONDS);
+    VllmCallPathContractTest.subscribe(c.chatPublisher(r)).forEach(acc::accept);
+    return acc.completion();
   }
 
   @Test
@@ -410,30 +390,7 @@ class VllmApiSurfaceTest {
       assertThat(kinds.get(kinds.size() - 1)).isEqualTo(ResponseEvent.Kind.COMPLETED);
       assertThat(streamed.text()).isEqualTo(sync.text());
       assertThat(streamed.reasoning()).isEqualTo(sync.reasoning());
-      List<ResponseEvent> published = new java.util.concurrent.CopyOnWriteArrayList<>();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      c.responsesPublisher(r).subscribe(new Flow.Subscriber<>() {
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-          s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(ResponseEvent item) {
-          published.add(item);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          done.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-          done.complete(null);
-        }
-      });
-      done.get(10, TimeUnit.SECONDS);
+      List<ResponseEvent> published = VllmCallPathContractTest.subscribe(c.responsesPublisher(r));
       assertThat(published).extracting(ResponseEvent::kind).containsExactlyElementsOf(kinds);
       Eventually.value(() -> capture.spans().size(), n -> n == 4, Duration.ofSeconds(5));
       for (SpanData s : capture.spans()) {

@@ -132,25 +132,13 @@ public final class PrometheusServer implements AutoCloseable {
     return get("/api/v1/rules").body();
   }
 
-  /** What Prometheus printed so far. */
+  /** What the server printed so far. */
   public String log() {
-    try {
-      return Files.readString(log, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
+    return dev.inferscope.testkit.ChildProcesses.log(log);
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    dev.inferscope.testkit.ChildProcesses.stop(process);
   }
 }

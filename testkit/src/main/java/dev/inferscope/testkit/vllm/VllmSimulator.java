@@ -606,9 +606,7 @@ public final class VllmSimulator implements AutoCloseable {
       sendJson(ex, 200, resp);
       return;
     }
-    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-    ex.getResponseHeaders().set("Cache-Control", "no-cache");
-    ex.sendResponseHeaders(200, 0);
+    openEventStream(ex);
     OutputStream out = ex.getResponseBody();
     int sent = 0;
     boolean completed = false;
@@ -931,9 +929,7 @@ public final class VllmSimulator implements AutoCloseable {
       sendJson(ex, 200, resp);
       return;
     }
-    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-    ex.getResponseHeaders().set("Cache-Control", "no-cache");
-    ex.sendResponseHeaders(200, 0);
+    openEventStream(ex);
     OutputStream out = ex.getResponseBody();
     int sent = 0;
     boolean completed = false;
@@ -1045,6 +1041,13 @@ public final class VllmSimulator implements AutoCloseable {
     return u;
   }
 
+  /** A 200 with {@code text/event-stream} and no length: the body is the events that follow. */
+  private static void openEventStream(HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.getResponseHeaders().set("Cache-Control", "no-cache");
+    ex.sendResponseHeaders(200, 0);
+  }
+
   /** llama-server answers with its alias whatever model was asked for; vLLM with the served name. */
   private String responseModel(String requested) {
     return config.flavor == Flavor.LLAMA_CPP ? config.models.iterator().next() : requested;
@@ -1097,9 +1100,7 @@ public final class VllmSimulator implements AutoCloseable {
       boolean chat, String model, String id, long created, int tokens, int promptTokenCount, boolean includeUsage,
       long queueNanos, long admitted, Fault f) throws IOException {
     boolean llama = config.flavor == Flavor.LLAMA_CPP;
-    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-    ex.getResponseHeaders().set("Cache-Control", "no-cache");
-    ex.sendResponseHeaders(200, 0);
+    openEventStream(ex);
     int sent = 0;
     boolean completed = false;
     long firstChunk = -1;

@@ -111,25 +111,13 @@ public final class ZipkinServer implements AutoCloseable {
     return out;
   }
 
-  /** What Zipkin printed so far. */
+  /** What the server printed so far. */
   public String log() {
-    try {
-      return Files.readString(log, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
+    return dev.inferscope.testkit.ChildProcesses.log(log);
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    dev.inferscope.testkit.ChildProcesses.stop(process);
   }
 }
