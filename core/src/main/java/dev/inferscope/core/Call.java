@@ -93,7 +93,7 @@ public final class Call {
         .setSpanKind(SpanKind.CLIENT)
         .setParent(parent)
         .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS);
-    startAttributes(sb, descriptor);
+    startAttributes(sb, descriptor, telemetry.rpcSemconv());
     AttributesExtractor[] extractors = telemetry.extractors();
     if (extractors.length > 0) {
       AttributesBuilder extra = Attributes.builder();
@@ -185,7 +185,7 @@ public final class Call {
   }
 
   /** The attributes known at the start, set one by one (no intermediate Attributes to build and sort). */
-  private static void startAttributes(SpanBuilder a, CallDescriptor d) {
+  private static void startAttributes(SpanBuilder a, CallDescriptor d, SemconvMode rpc) {
     a.setAttribute(INFERENCE_SYSTEM, d.system().value());
     a.setAttribute(MODEL_NAME, d.model());
     a.setAttribute(ENDPOINT, d.endpoint());
@@ -196,9 +196,16 @@ public final class Call {
       a.setAttribute(SERVER_PORT, (long) d.serverPort());
     }
     if (d.rpcService() != null) {
-      a.setAttribute(RPC_SYSTEM, "grpc");
-      a.setAttribute(RPC_SERVICE, d.rpcService());
-      putIfNotNull(a, RPC_METHOD, d.rpcMethod());
+      if (rpc.old()) {
+        a.setAttribute(RPC_SYSTEM, "grpc");
+        a.setAttribute(RPC_SERVICE, d.rpcService());
+      }
+      if (rpc.current()) {
+        a.setAttribute(InferenceAttributes.RPC_SYSTEM_NAME, "grpc");
+        putIfNotNull(a, RPC_METHOD, d.rpcMethod() == null ? null : d.rpcService() + "/" + d.rpcMethod());
+      } else {
+        putIfNotNull(a, RPC_METHOD, d.rpcMethod());
+      }
     }
     putIfNotNull(a, HTTP_REQUEST_METHOD, d.httpMethod());
     putIfNotNull(a, URL_FULL, d.urlFull());
@@ -621,7 +628,7 @@ public final class Call {
       return; // nothing would read the record: the no-op telemetry stops here
     }
     CallRecord r = record(outcome, errorType, error);
-    SpanRecorder.record(span, r, telemetry.extractors(), listeners, telemetry.phaseEvents());
+    SpanRecorder.record(span, r, telemetry.extractors(), listeners, telemetry.phaseEvents(), telemetry.rpcSemconv());
 
     if (meters != null) {
       meters.record(r, active, meterTags(r));

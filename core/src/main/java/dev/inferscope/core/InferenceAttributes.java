@@ -51,6 +51,9 @@ public final class InferenceAttributes {
   public static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
   public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
   public static final AttributeKey<Long> RPC_GRPC_STATUS_CODE = AttributeKey.longKey("rpc.grpc.status_code");
+  /** The current RPC names (semantic-conventions v1.44.0); which set is written: {@link SemconvMode}. */
+  public static final AttributeKey<String> RPC_SYSTEM_NAME = AttributeKey.stringKey("rpc.system.name");
+  public static final AttributeKey<String> RPC_RESPONSE_STATUS_CODE = AttributeKey.stringKey("rpc.response.status_code");
   public static final AttributeKey<String> HTTP_REQUEST_METHOD = AttributeKey.stringKey("http.request.method");
   public static final AttributeKey<Long> HTTP_RESPONSE_STATUS_CODE =
       AttributeKey.longKey("http.response.status_code");
@@ -74,6 +77,8 @@ public final class InferenceAttributes {
       AttributeKey.doubleKey("gen_ai.response.time_to_first_chunk");
 
   public static final AttributeKey<String> HW_GPU_ID = AttributeKey.stringKey("hw.gpu.id");
+  /** The GPU's id under the current hardware names ({@code hw.id}, semantic-conventions v1.44.0). */
+  public static final AttributeKey<String> HW_ID = AttributeKey.stringKey("hw.id");
   public static final AttributeKey<Double> HW_GPU_UTILIZATION = AttributeKey.doubleKey("hw.gpu.utilization");
   public static final AttributeKey<Long> HW_GPU_MEMORY_USAGE = AttributeKey.longKey("hw.gpu.memory.usage");
   public static final AttributeKey<Long> HW_GPU_MEMORY_LIMIT = AttributeKey.longKey("hw.gpu.memory.limit");

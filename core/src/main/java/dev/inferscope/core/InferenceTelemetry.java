@@ -53,6 +53,7 @@ public final class InferenceTelemetry {
   private final @Nullable String variantBaggageKey;
   private final List<String> meterAttributes;
   private final boolean phaseEvents;
+  private final SemconvMode rpcSemconv;
   private final boolean recordProbes;
 
   private InferenceTelemetry(Builder b) {
@@ -74,6 +75,7 @@ public final class InferenceTelemetry {
     this.variantBaggageKey = b.variantBaggageKey;
     this.meterAttributes = List.copyOf(b.meterAttributes);
     this.phaseEvents = b.phaseEvents;
+    this.rpcSemconv = b.rpcSemconv != null ? b.rpcSemconv : SemconvMode.rpcFromEnvironment();
     this.recordProbes = b.recordProbes;
     this.meters = b.meterRegistry == null ? null : new CallMeters(b.meterRegistry, meterAttributes);
     this.driftMonitor = b.driftMonitor != null ? b.driftMonitor : dev.inferscope.core.drift.DriftMonitor.builder().build();
@@ -179,6 +181,11 @@ public final class InferenceTelemetry {
     return variantBaggageKey;
   }
 
+  /** Which RPC and hardware attribute names spans get (see {@link SemconvMode}). */
+  public SemconvMode rpcSemconv() {
+    return rpcSemconv;
+  }
+
   boolean phaseEvents() {
     return phaseEvents;
   }
@@ -206,6 +213,7 @@ public final class InferenceTelemetry {
     b.variantBaggageKey = variantBaggageKey;
     b.meterAttributes.addAll(meterAttributes);
     b.phaseEvents = phaseEvents;
+    b.rpcSemconv = rpcSemconv;
     b.recordProbes = recordProbes;
     return b;
   }
@@ -227,6 +235,7 @@ public final class InferenceTelemetry {
     private @Nullable String variantBaggageKey;
     private final Set<String> meterAttributes = new LinkedHashSet<>();
     private boolean phaseEvents;
+    private @Nullable SemconvMode rpcSemconv;
     private boolean recordProbes;
 
     private Builder() {}
@@ -251,6 +260,16 @@ public final class InferenceTelemetry {
      */
     public Builder phaseEvents(boolean phaseEvents) {
       this.phaseEvents = phaseEvents;
+      return this;
+    }
+
+    /**
+     * The RPC and hardware attribute names to write: current (default), old, or both (see
+     * {@link SemconvMode}); default from {@code inferscope.semconv.rpc} or {@code OTEL_SEMCONV_STABILITY_OPT_IN}
+     * ({@code rpc/dup}).
+     */
+    public Builder rpcSemconv(SemconvMode mode) {
+      this.rpcSemconv = Objects.requireNonNull(mode, "mode");
       return this;
     }
 

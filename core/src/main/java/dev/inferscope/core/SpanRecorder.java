@@ -24,7 +24,7 @@ final class SpanRecorder {
    * at the record's end time. Does nothing for a span that is not recording.
    */
   static void record(Span span, CallRecord r, AttributesExtractor[] extractors, CallListener[] listeners,
-      boolean phaseEvents) {
+      boolean phaseEvents, SemconvMode rpc) {
     if (!span.isRecording()) {
       return;
     }
@@ -55,7 +55,12 @@ final class SpanRecorder {
       span.setAttribute(RESPONSE_SIZE, r.responseBytes());
     }
     if (r.grpcStatusCode() >= 0) {
-      span.setAttribute(RPC_GRPC_STATUS_CODE, r.grpcStatusCode());
+      if (rpc.old()) {
+        span.setAttribute(RPC_GRPC_STATUS_CODE, r.grpcStatusCode());
+      }
+      if (rpc.current()) {
+        span.setAttribute(InferenceAttributes.RPC_RESPONSE_STATUS_CODE, SemconvMode.grpcStatusName(r.grpcStatusCode()));
+      }
     }
     if (r.httpStatusCode() >= 0) {
       span.setAttribute(HTTP_RESPONSE_STATUS_CODE, r.httpStatusCode());
@@ -68,7 +73,12 @@ final class SpanRecorder {
     }
     GpuSnapshot gpu = r.gpu();
     if (gpu != null) {
-      span.setAttribute(HW_GPU_ID, gpu.id());
+      if (rpc.old()) {
+        span.setAttribute(HW_GPU_ID, gpu.id());
+      }
+      if (rpc.current()) {
+        span.setAttribute(InferenceAttributes.HW_ID, gpu.id());
+      }
       if (!Double.isNaN(gpu.utilization())) {
         span.setAttribute(HW_GPU_UTILIZATION, gpu.utilization());
       }

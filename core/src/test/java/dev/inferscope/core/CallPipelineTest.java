@@ -299,9 +299,9 @@ class CallPipelineTest {
     t.start(chat().gpuSource(mine).build()).end();
     t.start(chat().gpuSource(GpuStateSource.none()).build()).end();
     List<SpanData> spans = fx.finishedSpans();
-    assertThat(attr(spans.get(0), "hw.gpu.id")).isEqualTo("GPU-global");
-    assertThat(attr(spans.get(1), "hw.gpu.id")).isEqualTo("GPU-mine");
-    assertThat(attr(spans.get(2), "hw.gpu.id")).isNull();
+    assertThat(attr(spans.get(0), "hw.id")).isEqualTo("GPU-global");
+    assertThat(attr(spans.get(1), "hw.id")).isEqualTo("GPU-mine");
+    assertThat(attr(spans.get(2), "hw.id")).isNull();
   }
 
   @Test

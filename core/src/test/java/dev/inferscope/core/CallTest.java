@@ -72,10 +72,9 @@ class CallTest {
         .containsEntry("inference.request.id", "req-1")
         .containsEntry("server.address", "127.0.0.1")
         .containsEntry("server.port", 8001L)
-        .containsEntry("rpc.system", "grpc")
-        .containsEntry("rpc.service", "inference.GRPCInferenceService")
-        .containsEntry("rpc.method", "ModelInfer")
-        .containsEntry("rpc.grpc.status_code", 0L)
+        .containsEntry("rpc.system.name", "grpc")
+        .containsEntry("rpc.method", "inference.GRPCInferenceService/ModelInfer")
+        .containsEntry("rpc.response.status_code", "OK")
         .containsEntry("inference.server_timing.source", "statistics")
         .containsEntry("inference.batch.size", 4L)
         .containsEntry("inference.attempts", 1L);
@@ -298,7 +297,7 @@ class CallTest {
     clock.advance(Duration.ofMillis(250));
     call.end();
     Map<String, Object> attrs = attributes(fx.onlySpan());
-    assertThat(attrs).containsEntry("hw.gpu.id", "GPU-abc").containsEntry("hw.gpu.utilization", 0.93)
+    assertThat(attrs).containsEntry("hw.id", "GPU-abc").containsEntry("hw.gpu.utilization", 0.93)
         .containsEntry("hw.gpu.memory.usage", 70L << 30).containsEntry("hw.gpu.memory.limit", 80L << 30);
     assertThat((Double) attrs.get("hw.gpu.sample.age")).isCloseTo(0.25, within(1e-9));
   }

@@ -140,8 +140,12 @@ class TritonClientTest {
     assertThat(gen.getAttributes().get(AttributeKey.doubleKey("gen_ai.response.time_to_first_chunk"))).isPositive();
     assertThat(gen.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons"))).containsExactly("length");
     SpanData infer = capture.spans().stream().filter(sp -> sp.getName().equals("infer echo")).findFirst().orElseThrow();
-    assertThat(infer.getAttributes().get(AttributeKey.stringKey("rpc.method"))).isEqualTo("ModelInfer");
-    assertThat(infer.getAttributes().get(AttributeKey.longKey("rpc.grpc.status_code"))).isEqualTo(0L);
+    // the current RPC names (semantic-conventions v1.44.0): fully-qualified method, status by name
+    assertThat(infer.getAttributes().get(AttributeKey.stringKey("rpc.method")))
+        .isEqualTo("inference.GRPCInferenceService/ModelInfer");
+    assertThat(infer.getAttributes().get(AttributeKey.stringKey("rpc.system.name"))).isEqualTo("grpc");
+    assertThat(infer.getAttributes().get(AttributeKey.stringKey("rpc.response.status_code"))).isEqualTo("OK");
+    assertThat(infer.getAttributes().get(AttributeKey.stringKey("rpc.service"))).isNull();
   }
 
   @Test
@@ -419,7 +423,7 @@ class TritonClientTest {
     closeables.add(t);
     t.infer(small("echo"));
     SpanData span = lastSpan();
-    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isEqualTo("GPU-7");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.id"))).isEqualTo("GPU-7");
     assertThat(span.getAttributes().get(AttributeKey.doubleKey("hw.gpu.utilization"))).isEqualTo(0.66);
     assertThat(span.getAttributes().get(AttributeKey.longKey("hw.gpu.memory.limit"))).isEqualTo(80L << 30);
   }

@@ -294,7 +294,7 @@ class TritonReachTest {
     var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel(s)).withInterceptors(
         TritonTelemetryInterceptor.builder(capture.telemetry()).gpuSource(TestGpus.source("GPU-stub")).build());
     stub.modelInfer(proto("3"));
-    assertThat(capture.spans()).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.gpu.id")))
+    assertThat(capture.spans()).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.id")))
         .containsExactly("GPU-triton-a", "GPU-default", "GPU-stub");
   }
 

@@ -74,7 +74,7 @@ class VllmCallContextTest {
           .isEqualTo("prompt-v3");
       assertThat(span.getAttributes().get(AttributeKey.stringKey("inference.variant"))).isEqualTo("b");
       assertThat(span.getAttributes().get(AttributeKey.stringKey("tenant"))).isEqualTo("acme");
-      assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isEqualTo("GPU-vllm");
+      assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.id"))).isEqualTo("GPU-vllm");
     }
     assertThat(capture.everythingRecorded()).doesNotContain(CANARY);
     assertThat(capture.meters().find("inference.client.duration").tags("experiment", "prompt-v3", "tenant", "acme")
@@ -93,7 +93,7 @@ class VllmCallContextTest {
     assertThat(records.get(0).descriptor().experiment()).isEqualTo("layout");
     assertThat(records.get(1).attributes()).containsEntry("tenant", "acme");
     assertThat(records.get(1).descriptor().experiment()).isEqualTo("prompt-v3");
-    assertThat(capture.spans().get(0).getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isNull();
+    assertThat(capture.spans().get(0).getAttributes().get(AttributeKey.stringKey("hw.id"))).isNull();
   }
 
   @Test

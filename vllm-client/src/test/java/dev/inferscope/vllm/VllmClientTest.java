@@ -198,7 +198,7 @@ class VllmClientTest {
     closeables.add(client);
     client.chatStream(hello()).collect();
     SpanData span = lastSpan();
-    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.gpu.id"))).isEqualTo("GPU-9");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("hw.id"))).isEqualTo("GPU-9");
     assertThat(span.getAttributes().get(AttributeKey.longKey("hw.gpu.memory.usage"))).isEqualTo(1L << 30);
   }
 

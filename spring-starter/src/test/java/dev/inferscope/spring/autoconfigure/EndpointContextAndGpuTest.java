@@ -70,7 +70,7 @@ class EndpointContextAndGpuTest {
         }
       }
       List<SpanData> spans = SPANS.getFinishedSpanItems();
-      assertThat(spans).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.gpu.id")))
+      assertThat(spans).extracting(sp -> sp.getAttributes().get(AttributeKey.stringKey("hw.id")))
           .containsExactly("GPU-chat", "GPU-app", null);
       assertThat(spans).allSatisfy(sp -> {
         assertThat(sp.getAttributes().get(AttributeKey.stringKey("tenant"))).isEqualTo("acme");
