@@ -23,7 +23,9 @@ public enum ServerTimingSource {
   RESPONSE_COMPUTE("response_compute"),
   /**
    * Compute from the server's statistics (Triton: the model's mean compute per request over the last
-   * interval, which is stable); the queue is the remainder after the measured network round trip.
+   * interval, which is stable; vLLM without per-request metrics: the mean prefill plus the call's output
+   * tokens times the decode time per token, from its {@code /metrics} histograms); the queue is the
+   * remainder after the measured network round trip.
    */
   STATISTICS("statistics"),
   /**

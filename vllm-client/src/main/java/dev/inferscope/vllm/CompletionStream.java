@@ -22,12 +22,21 @@ import org.jspecify.annotations.Nullable;
 public final class CompletionStream extends SseCallStream<StreamChunk> {
   private final boolean chat;
   private final StreamAccumulator accumulator;
+  private final Estimator estimator;
+  private boolean timed;
+
+  /** Estimates a call's server timing from the server's statistics, when its stream carried none. */
+  @FunctionalInterface
+  interface Estimator {
+    void estimate(Call call, long outputTokens, boolean stream);
+  }
 
   CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
-      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
+      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos, Estimator estimator) {
     super(call, body, deadline, idleTimeout, watchdog, maxEventBytes, roundTripNanos);
     this.chat = chat;
     this.accumulator = new StreamAccumulator(chat);
+    this.estimator = estimator;
   }
 
   @Override
@@ -59,6 +68,7 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
       // the byte form never throws: timing a server got wrong is left out, the chunk is still delivered
       OpenAiCodec.ServerTiming t = OpenAiCodec.serverTiming(data.getBytes(StandardCharsets.UTF_8));
       VllmClient.applyServerTiming(call, t, roundTripNanos.getAsLong());
+      timed |= t.known();
     }
   }
 
@@ -69,6 +79,11 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
 
   @Override
   void record() {
+    if (!timed && accumulator.anyFinished()) {
+      // output tokens: the usage's when sent, else the output chunks (one token each)
+      long tokens = accumulator.usage().completionTokens() >= 0 ? accumulator.usage().completionTokens() : call.chunks();
+      estimator.estimate(call, tokens, true);
+    }
     call.responseId(accumulator.id());
     call.responseModel(accumulator.model());
     Usage usage = accumulator.usage();

@@ -651,6 +651,9 @@ public final class VllmClient implements AutoCloseable {
     OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
     call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
     applyServerTiming(call, timing, roundTripNanos());
+    if (!timing.known()) {
+      estimateFromStatistics(call, c.usage().completionTokens(), false);
+    }
     call.responseId(c.id());
     call.responseModel(c.model());
     call.finishReasons(c.finishReasons());
@@ -668,6 +671,28 @@ public final class VllmClient implements AutoCloseable {
     }
     call.confidence(c, confidence);
     return c;
+  }
+
+  /**
+   * A compute estimate from the server's {@code /metrics} statistics for a call whose answer carried no
+   * server timing (vLLM without {@code --enable-per-request-metrics}): the model's mean prefill plus its
+   * decode time per token for this call's output tokens ({@link VllmServerMetrics.Load#computeNanos}); the
+   * queue is then the remainder after the measured round trip, bounded on streams by the time to first
+   * token ({@link ServerTimingSource#STATISTICS}). Needs {@link Builder#scrapeMetrics} and a measured round
+   * trip; otherwise nothing is estimated.
+   */
+  void estimateFromStatistics(Call call, long outputTokens, boolean stream) {
+    VllmServerMetrics metrics = serverMetrics;
+    long rtt = roundTripNanos();
+    if (metrics == null || rtt < 0 || metrics.stale()) {
+      return;
+    }
+    VllmServerMetrics.Load load = metrics.load(call.descriptor().model());
+    long compute = load == null ? -1 : load.computeNanos(outputTokens);
+    if (compute < 0) {
+      return;
+    }
+    call.serverTimingEstimate(compute, stream ? load.prefillNanos() : -1, rtt, ServerTimingSource.STATISTICS);
   }
 
   /** Cached prompt tokens and reasoning tokens, when the server's usage details give them. */
@@ -698,7 +723,8 @@ public final class VllmClient implements AutoCloseable {
   private CompletionStream stream(CallDescriptor d, String path, Encoder encoder, boolean chat,
       @Nullable Deadline deadline) {
     return openStream(d, path, encoder, deadline, (call, body, dl) -> new CompletionStream(call, body, chat, dl,
-        idleTimeout, watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos));
+        idleTimeout, watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos,
+        this::estimateFromStatistics));
   }
 
   @FunctionalInterface

@@ -23,6 +23,10 @@ import org.jspecify.annotations.Nullable;
  * OpenMetrics' {@code vllm_}) is read. llama.cpp's {@code llamacpp:requests_deferred} and
  * {@code llamacpp:requests_processing} are its waiting and running counts, reported for the model name
  * the client was built with ({@link VllmClient.Builder#metricsModel}, default {@code default}).
+ * From the per-request phase histograms ({@code vllm:request_prefill_time_seconds},
+ * {@code vllm:request_decode_time_seconds}, {@code vllm:request_generation_tokens}) it also keeps each
+ * model's mean prefill and decode time per token, which estimate a call's compute when the server sends
+ * no per-request metrics ({@link Load#computeNanos}).
  * Feeds the gauges {@code inference.server.queue.depth} and {@code inference.server.kv_cache.usage}
  * (tags system, model, endpoint) when the telemetry has a meter registry.
  */
@@ -35,12 +39,41 @@ public final class VllmServerMetrics implements AutoCloseable {
    * @param running requests running
    * @param kvCacheUsage KV-cache usage ratio, or NaN
    * @param meanQueueSeconds mean queue time of requests that left the queue during the last interval, or NaN
+   * @param meanPrefillSeconds mean prefill time of the requests that finished in the latest interval that had
+   *     any ({@code vllm:request_prefill_time_seconds}), or NaN
+   * @param decodeSecondsPerToken decode time per generated token after the first, over the same requests
+   *     ({@code vllm:request_decode_time_seconds} over {@code vllm:request_generation_tokens} less one per
+   *     request), or NaN
    */
-  public record Load(double waiting, double running, double kvCacheUsage, double meanQueueSeconds) {}
+  public record Load(double waiting, double running, double kvCacheUsage, double meanQueueSeconds,
+      double meanPrefillSeconds, double decodeSecondsPerToken) {
+    /** A load without compute statistics. */
+    public Load(double waiting, double running, double kvCacheUsage, double meanQueueSeconds) {
+      this(waiting, running, kvCacheUsage, meanQueueSeconds, Double.NaN, Double.NaN);
+    }
+
+    /**
+     * The server's compute for a request that generated {@code outputTokens}, estimated from the statistics:
+     * mean prefill plus a decode time per token after the first; -1 when unknown.
+     */
+    public long computeNanos(long outputTokens) {
+      if (Double.isNaN(meanPrefillSeconds) || Double.isNaN(decodeSecondsPerToken) || outputTokens < 1) {
+        return -1;
+      }
+      return Math.round((meanPrefillSeconds + (outputTokens - 1) * decodeSecondsPerToken) * 1e9);
+    }
+
+    /** The mean prefill in nanoseconds, or -1. */
+    public long prefillNanos() {
+      return Double.isNaN(meanPrefillSeconds) ? -1 : Math.round(meanPrefillSeconds * 1e9);
+    }
+  }
 
   private final PrometheusScraper scraper;
   private final Map<String, Load> loads = new ConcurrentHashMap<>();
   private final Map<String, double[]> lastQueueHistogram = new ConcurrentHashMap<>();
+  private final Map<String, double[]> lastCompute = new ConcurrentHashMap<>(); // sums and counts, last scrape
+  private final Map<String, double[]> computeEstimate = new ConcurrentHashMap<>(); // prefill, decode per token
   private final @Nullable MeterRegistry registry;
   private final InferenceSystem system;
   private final String endpoint;
@@ -96,6 +129,13 @@ public final class VllmServerMetrics implements AutoCloseable {
     sumPerModel(t, "num_requests_running", byModel, 1);
     sumPerModel(t, "request_queue_time_seconds_sum", byModel, 3);
     sumPerModel(t, "request_queue_time_seconds_count", byModel, 4);
+    // the same file's per-request phase histograms (histogram_prefill_time_request,
+    // histogram_decode_time_request) and histogram_num_generation_tokens_request
+    sumPerModel(t, "request_prefill_time_seconds_sum", byModel, 5);
+    sumPerModel(t, "request_prefill_time_seconds_count", byModel, 6);
+    sumPerModel(t, "request_decode_time_seconds_sum", byModel, 7);
+    sumPerModel(t, "request_generation_tokens_sum", byModel, 8);
+    sumPerModel(t, "request_generation_tokens_count", byModel, 9);
     kvCache(t, "kv_cache_usage_perc", byModel);
     kvCache(t, "gpu_cache_usage_perc", byModel); // removed in vLLM 0.12; read when an older server sends it
     // llama.cpp llama-server (b11669, ../shared/peers/README.md): one model, no labels; deferred requests
@@ -115,7 +155,8 @@ public final class VllmServerMetrics implements AutoCloseable {
       if (last != null && v[4] > last[1] && v[3] >= last[0]) {
         mean = (v[3] - last[0]) / (v[4] - last[1]);
       }
-      Load previous = loads.put(model, new Load(v[0], v[1], v[2], mean));
+      double[] est = computeEstimate(model, v);
+      Load previous = loads.put(model, new Load(v[0], v[1], v[2], mean, est[0], est[1]));
       if (previous == null && registry != null) {
         register(model);
       }
@@ -123,7 +164,34 @@ public final class VllmServerMetrics implements AutoCloseable {
   }
 
   private static double[] blank() {
-    return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+    double[] v = new double[10];
+    java.util.Arrays.fill(v, Double.NaN);
+    return v;
+  }
+
+  /**
+   * Mean prefill and decode time per token of the requests that finished since the last scrape; when none
+   * did, the latest interval's that had some (a quiet server's compute has not changed). NaN until known.
+   */
+  private double[] computeEstimate(String model, double[] v) {
+    double[] now = {v[5], v[6], v[7], v[8], v[9]};
+    double[] last = lastCompute.put(model, now);
+    double[] est = computeEstimate.computeIfAbsent(model, k -> new double[] {Double.NaN, Double.NaN});
+    if (last != null && !Double.isNaN(now[1]) && !Double.isNaN(last[1]) && now[1] > last[1]) {
+      double requests = now[1] - last[1];
+      double prefill = (now[0] - last[0]) / requests;
+      double laterTokens = (now[3] - last[3]) - (now[4] - last[4]); // generated tokens after each first one
+      double decode = now[2] - last[2];
+      if (prefill >= 0) {
+        est[0] = prefill;
+      }
+      if (laterTokens > 0 && decode >= 0) {
+        est[1] = decode / laterTokens;
+      } else if (laterTokens == 0 && decode >= 0) {
+        est[1] = 0; // one-token answers: nothing decoded after the first token
+      }
+    }
+    return est.clone();
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.inferscope.vllm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.inferscope.core.InferenceAttributes;
 import dev.inferscope.core.Phase;
@@ -291,6 +292,63 @@ class VllmServerTimingTest {
       // network, which is hundreds of milliseconds here.
       assertThat(network.get(24)).as("network p50 on loopback, 16 streams in one JVM").isLessThanOrEqualTo(50.0);
     }
+  }
+
+  /**
+   * vLLM without {@code --enable-per-request-metrics}: the answer carries no timing, so compute comes from the
+   * server's own prefill and decode histograms on {@code /metrics} (mean prefill + output tokens x decode time
+   * per token) and the queue is the remainder after the measured round trip, bounded by the time to first
+   * token. The quickstart's backlog scenario, against the simulator's ground truth.
+   */
+  @Test
+  void withoutPerRequestMetricsComputeComesFromTheServersHistograms() throws Exception {
+    VllmSimulator s = sim(VllmSimulator.builder().perRequestMetrics(false).maxRunning(4)
+        .timeToFirstToken(Duration.ofMillis(120)).interTokenGap(Duration.ofMillis(15)).tokensPerResponse(24));
+    VllmClient c = client(s, b -> b.scrapeMetrics(Duration.ofMillis(200)));
+    awaitBaseline(c);
+    for (int i = 0; i < 2; i++) {
+      c.chat(chat(MODEL, 24)); // finished requests give the histograms something to say
+    }
+    Eventually.value(() -> {
+      VllmServerMetrics.Load l = c.serverMetrics().load(MODEL);
+      return l != null && l.computeNanos(24) > 0 ? 1 : 0;
+    }, n -> n == 1, Duration.ofSeconds(10));
+    capture.reset();
+    Completion one = c.chat(chat(MODEL, 24));
+    assertThat(one.usage().completionTokens()).isEqualTo(24);
+    SpanData single = capture.spans().get(0);
+    assertThat(single.getAttributes().get(SOURCE)).isEqualTo("statistics");
+    VllmSimulator.RecordedRequest truthOne = s.requests("/v1/chat/completions").stream()
+        .filter(r -> r.requestId().equals(single.getAttributes().get(InferenceAttributes.REQUEST_ID))).findFirst()
+        .orElseThrow();
+    assertThat(attr(single, Phase.SERVER_COMPUTE)).isCloseTo(truthOne.computeNanos() / 1e9, within(0.02));
+
+    Bursts.run(16, 4, 1, capture::reset, () -> {
+      try (CompletionStream st = c.chatStream(chat(MODEL, 24))) {
+        return st.collect();
+      }
+    });
+    Map<String, VllmSimulator.RecordedRequest> truth = new HashMap<>();
+    for (VllmSimulator.RecordedRequest r : s.requests("/v1/chat/completions")) {
+      truth.put(r.requestId(), r);
+    }
+    List<Double> errors = new ArrayList<>();
+    List<Double> network = new ArrayList<>();
+    for (SpanData span : capture.spans()) {
+      assertThat(span.getAttributes().get(SOURCE)).isEqualTo("statistics");
+      PhasePartition.check(span.getAttributes(), span.getEndEpochNanos() - span.getStartEpochNanos());
+      VllmSimulator.RecordedRequest r = truth.get(span.getAttributes().get(InferenceAttributes.REQUEST_ID));
+      double total = (span.getEndEpochNanos() - span.getStartEpochNanos()) / 1e9;
+      errors.add(Math.abs(attr(span, Phase.SERVER_QUEUE) - r.trueQueueNanos() / 1e9) / total);
+      network.add(attr(span, Phase.NETWORK) * 1e3);
+    }
+    assertThat(errors).hasSize(48);
+    Collections.sort(errors);
+    Collections.sort(network);
+    System.out.printf("server_queue accuracy, vLLM /metrics histograms + round trip (statistics), 4 slots x 16 streams"
+        + " x 3: |est-true|/total p50 %.4f p99 %.4f; network p50 %.3f ms p99 %.3f ms%n", errors.get(24), errors.get(47),
+        network.get(24), network.get(47));
+    assertThat(errors.get(47)).as("estimate p99 error / total").isLessThanOrEqualTo(0.10);
   }
 
   @Test

@@ -139,6 +139,9 @@ public final class VllmSimulator implements AutoCloseable {
   private final Histogram queueTime = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
   private final Histogram ttft = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
   private final Histogram itl = new Histogram(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
+  private final Histogram prefillTime = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+  private final Histogram decodeTime = new Histogram(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+  private final Histogram generationTokensPerRequest = new Histogram(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000);
   private final AtomicInteger[] waitingPerEngine;
   private final AtomicInteger[] runningPerEngine;
   private final AtomicLong admissions = new AtomicLong();
@@ -847,6 +850,7 @@ public final class VllmSimulator implements AutoCloseable {
         serverTiming(resp, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
         promptTokens.addAndGet(promptTokenCount);
         generationTokens.addAndGet(tokens);
+        finished(scheduled, firstToken, lastToken, tokens);
         requestSuccess.incrementAndGet();
         record(ex, path, auth, true, queueNanos, false, 0, true, model, -1, lastToken - scheduled);
         sendJson(ex, 200, resp);
@@ -924,6 +928,7 @@ public final class VllmSimulator implements AutoCloseable {
       serverTiming(resp, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
       promptTokens.addAndGet(promptTokenCount);
       generationTokens.addAndGet(completionTokens);
+      finished(admitted, firstToken, lastToken, completionTokens);
       requestSuccess.incrementAndGet();
       record(ex, path, auth, true, queueNanos, false, 0, true, model, -1, lastToken - admitted);
       sendJson(ex, 200, resp);
@@ -1016,6 +1021,7 @@ public final class VllmSimulator implements AutoCloseable {
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
       completed = true;
+      finished(admitted, firstToken, lastToken, completionTokens);
       requestSuccess.incrementAndGet();
     } catch (IOException e) {
       // the client went away
@@ -1039,6 +1045,21 @@ public final class VllmSimulator implements AutoCloseable {
       u.put("completion_tokens_details", Map.of("reasoning_tokens", reasoning));
     }
     return u;
+  }
+
+  /**
+   * A request's phases into vLLM's per-request histograms (vllm-project/vllm vllm/v1/metrics/loggers.py:
+   * histogram_prefill_time_request "Histogram of time spent in PREFILL phase for request.",
+   * histogram_decode_time_request, histogram_num_generation_tokens_request): the times the simulator really
+   * spent, from admission to the first token and from the first token to the last.
+   */
+  private void finished(long scheduled, long firstToken, long lastToken, int tokens) {
+    if (firstToken < 0 || lastToken < 0) {
+      return;
+    }
+    prefillTime.observe((firstToken - scheduled) / 1e9);
+    decodeTime.observe((lastToken - firstToken) / 1e9);
+    generationTokensPerRequest.observe(tokens);
   }
 
   /** A 200 with {@code text/event-stream} and no length: the body is the events that follow. */
@@ -1208,6 +1229,7 @@ public final class VllmSimulator implements AutoCloseable {
       completed = true;
       promptTokens.addAndGet(promptTokenCount);
       generationTokens.addAndGet(tokens);
+      finished(scheduled, firstToken, lastToken, tokens);
       requestSuccess.incrementAndGet();
     } catch (IOException e) {
       // the client went away: stop generating
@@ -1406,6 +1428,12 @@ public final class VllmSimulator implements AutoCloseable {
           "Histogram of time to first token in seconds.", labels);
       (e == 0 ? itl : empty).write(sb, "vllm:inter_token_latency_seconds",
           "Histogram of inter-token latency in seconds.", labels);
+      (e == 0 ? prefillTime : empty).write(sb, "vllm:request_prefill_time_seconds",
+          "Histogram of time spent in PREFILL phase for request.", labels);
+      (e == 0 ? decodeTime : empty).write(sb, "vllm:request_decode_time_seconds",
+          "Histogram of time spent in DECODE phase for request.", labels);
+      (e == 0 ? generationTokensPerRequest : empty).write(sb, "vllm:request_generation_tokens",
+          "Number of generation tokens processed.", labels);
     }
     if (!openMetrics) {
       return sb.toString();
