@@ -218,7 +218,7 @@ public final class Call {
       a.setAllAttributes(d.requestAttributes());
     }
     if (d.genAi()) {
-      a.setAttribute(GEN_AI_OPERATION_NAME, d.operation());
+      a.setAttribute(GEN_AI_OPERATION_NAME, d.genAiOperation());
       a.setAttribute(GEN_AI_PROVIDER_NAME, d.system().value());
       a.setAttribute(GEN_AI_REQUEST_MODEL, d.model());
       if (d.maxTokens() != null) {

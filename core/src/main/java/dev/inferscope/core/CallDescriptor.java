@@ -39,6 +39,7 @@ public final class CallDescriptor {
   private final Map<String, String> attributes;
   private final @Nullable GpuStateSource gpuSource;
   private final boolean probe;
+  private final @Nullable String genAiOperation;
   private final io.opentelemetry.api.common.Attributes requestAttributes;
   private final String spanName;
 
@@ -70,6 +71,7 @@ public final class CallDescriptor {
     this.attributes = b.attributes;
     this.gpuSource = b.gpuSource;
     this.probe = b.probe;
+    this.genAiOperation = b.genAiOperation;
     this.requestAttributes = b.requestAttributes == null ? io.opentelemetry.api.common.Attributes.empty()
         : b.requestAttributes.build();
     this.spanName = model.isEmpty() ? operation : operation + ' ' + model;
@@ -113,6 +115,7 @@ public final class CallDescriptor {
     b.attributes = attributes;
     b.gpuSource = gpuSource;
     b.probe = probe;
+    b.genAiOperation = genAiOperation;
     if (!requestAttributes.isEmpty()) {
       b.requestAttributes = requestAttributes.toBuilder();
     }
@@ -247,6 +250,15 @@ public final class CallDescriptor {
   }
 
   /**
+   * The GenAI operation name ({@code gen_ai.operation.name}, and the operation tag of the GenAI meters): the
+   * well-known name when the client's own operation is another word (Triton {@code generate} is a
+   * {@code text_completion}), else {@link #operation()}.
+   */
+  public String genAiOperation() {
+    return genAiOperation != null ? genAiOperation : operation;
+  }
+
+  /**
    * Facts about the request that a client adds to the span at the start (counts and settings such as
    * {@code gen_ai.request.choice.count}, never content). Empty when none.
    */
@@ -294,6 +306,7 @@ public final class CallDescriptor {
     private @Nullable GpuStateSource gpuSource;
     private boolean probe;
     private io.opentelemetry.api.common.@Nullable AttributesBuilder requestAttributes;
+    private @Nullable String genAiOperation;
 
     private Builder(InferenceSystem system, String operation, String model) {
       this.system = Objects.requireNonNull(system, "system");
@@ -442,6 +455,14 @@ public final class CallDescriptor {
     /** The GPU source of this call's server; {@code null} for the telemetry's default. */
     public Builder gpuSource(@Nullable GpuStateSource gpuSource) {
       this.gpuSource = gpuSource;
+      return this;
+    }
+
+    /**
+     * The GenAI operation name when it differs from the operation (see {@link CallDescriptor#genAiOperation()}).
+     */
+    public Builder genAiOperation(@Nullable String genAiOperation) {
+      this.genAiOperation = genAiOperation;
       return this;
     }
 

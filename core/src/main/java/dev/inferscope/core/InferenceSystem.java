@@ -6,8 +6,15 @@ public enum InferenceSystem {
   TRITON("triton"),
   /** vLLM's OpenAI-compatible server. */
   VLLM("vllm"),
-  /** Any other OpenAI-compatible server. */
-  OPENAI("openai");
+  /** OpenAI's own API: {@code gen_ai.provider.name=openai}. */
+  OPENAI("openai"),
+  /**
+   * Any other server that speaks the OpenAI API (llama.cpp's {@code llama-server}, SGLang, a gateway): its
+   * spans and meters do not claim to be OpenAI ({@code gen_ai.provider.name=openai_compatible}; the GenAI
+   * conventions say the provider name identifies the telemetry flavour of that provider,
+   * open-telemetry/semantic-conventions-genai {@code model/gen-ai/registry.yaml}).
+   */
+  OPENAI_COMPATIBLE("openai_compatible");
 
   private final String value;
 

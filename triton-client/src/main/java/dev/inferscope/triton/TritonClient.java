@@ -332,6 +332,7 @@ public final class TritonClient implements AutoCloseable {
         .requestId(dev.inferscope.core.internal.RequestIds.next())
         .streaming(request.stream())
         .genAi(true)
+        .genAiOperation(GENERATE_GENAI_OPERATION)
         .maxTokens(request.maxTokens())
         .temperature(request.temperature())
         .topP(request.topP())
@@ -411,6 +412,14 @@ public final class TritonClient implements AutoCloseable {
   public Map<String, Object> logSettings(Map<String, Object> update) {
     return simple("log_settings", "LogSettings", "/v2/logging", "", (c, dl) -> transport.logSettings(c, update, dl));
   }
+
+  /**
+   * The GenAI operation name of {@code generate} calls: text in, text out is the well-known
+   * {@code text_completion} (open-telemetry/semantic-conventions-genai {@code model/gen-ai/registry.yaml},
+   * {@code gen_ai.operation.name}); Inferscope's own operation, span name and {@code inference.*} meters keep
+   * {@code generate}.
+   */
+  static final String GENERATE_GENAI_OPERATION = "text_completion";
 
   /** The statistics poller, or {@code null} when polling is off. */
   public @Nullable ModelStatisticsPoller statisticsPoller() {

@@ -148,7 +148,8 @@ public final class TritonTelemetryInterceptor implements ClientInterceptor {
           .batchSize(batchSize(r))
           .requestBytes(inputBytes(r))
           .streaming(stream)
-          .genAi(generate);
+          .genAi(generate)
+          .genAiOperation(generate ? TritonClient.GENERATE_GENAI_OPERATION : null);
     } else {
       d = CallDescriptor.builder(InferenceSystem.TRITON, operation, modelOf(request));
     }

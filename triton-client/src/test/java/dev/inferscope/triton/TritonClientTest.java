@@ -135,6 +135,8 @@ class TritonClientTest {
     }
     SpanData gen = lastSpan();
     assertThat(gen.getName()).isEqualTo("generate llm");
+    // the well-known GenAI operation name for text in, text out
+    assertThat(gen.getAttributes().get(AttributeKey.stringKey("gen_ai.operation.name"))).isEqualTo("text_completion");
     assertThat(gen.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(4L);
     assertThat(gen.getAttributes().get(AttributeKey.longKey("gen_ai.usage.input_tokens"))).isEqualTo(1L);
     assertThat(gen.getAttributes().get(AttributeKey.doubleKey("gen_ai.response.time_to_first_chunk"))).isPositive();

@@ -943,7 +943,11 @@ public final class VllmClient implements AutoCloseable {
       return this;
     }
 
-    /** {@link InferenceSystem#OPENAI} for other OpenAI-compatible servers (default VLLM). */
+    /**
+     * {@link InferenceSystem#OPENAI_COMPATIBLE} for other OpenAI-compatible servers (llama-server, SGLang,
+     * gateways), {@link InferenceSystem#OPENAI} for OpenAI's own API (default VLLM); it sets
+     * {@code inference.system} and {@code gen_ai.provider.name}.
+     */
     public Builder system(InferenceSystem system) {
       this.system = Objects.requireNonNull(system, "system");
       return this;

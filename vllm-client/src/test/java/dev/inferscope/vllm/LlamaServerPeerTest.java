@@ -114,7 +114,7 @@ class LlamaServerPeerTest {
   }
 
   private VllmClient client(URI uri, java.util.function.Consumer<VllmClient.Builder> custom) throws Exception {
-    VllmClient.Builder b = VllmClient.builder(uri).system(InferenceSystem.OPENAI).telemetry(capture.telemetry())
+    VllmClient.Builder b = VllmClient.builder(uri).system(InferenceSystem.OPENAI_COMPATIBLE).telemetry(capture.telemetry())
         .resilience(ResiliencePolicy.builder().maxAttempts(2).circuitBreaker(null).build());
     custom.accept(b);
     VllmClient c = b.build();
@@ -161,6 +161,8 @@ class LlamaServerPeerTest {
       assertThat(phase(s, Phase.SERVER_COMPUTE)).as(s.getName()).isGreaterThan(0);
       assertThat(phase(s, Phase.NETWORK)).as(s.getName()).isGreaterThan(0);
       assertThat(s.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isEqualTo(8L);
+      // llama-server is not OpenAI: the provider name does not claim it is
+      assertThat(s.getAttributes().get(AttributeKey.stringKey("gen_ai.provider.name"))).isEqualTo("openai_compatible");
     }
     // streams: the role chunk, the empty finish chunk and the usage chunk are not output chunks
     assertThat(spans.get(2).getAttributes().get(InferenceAttributes.CHUNKS)).isEqualTo(8L);

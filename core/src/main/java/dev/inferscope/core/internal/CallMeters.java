@@ -136,12 +136,12 @@ public final class CallMeters {
         int slot = errorType == null ? 0 : errorType.ordinal() + 1;
         g = pm.genAiDurations.get(slot);
         if (g == null) {
-          g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai",
+          g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.genAiOperation(), "genai",
               error, null, null, Tags.empty()), this::genAiTimer);
           pm.genAiDurations.set(slot, g);
         }
       } else {
-        g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.operation(), "genai",
+        g = durations.computeIfAbsent(new Key(d.system().value(), d.model(), d.endpoint(), d.genAiOperation(), "genai",
             error, null, null, tags), this::genAiTimer);
       }
       g.record(durationNanos, TimeUnit.NANOSECONDS);
@@ -218,7 +218,7 @@ public final class CallMeters {
 
   private PerModel perModel(CallDescriptor d) {
     // looked up on every call: a four-string key (whose hashes the strings cache), nothing else built
-    ModelKey key = new ModelKey(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.operation() : "");
+    ModelKey key = new ModelKey(d.system().value(), d.model(), d.endpoint(), d.genAi() ? d.genAiOperation() : "");
     PerModel pm = perModel.get(key);
     if (pm == null) {
       pm = perModel.computeIfAbsent(key, k -> new PerModel(registry, new Key(k.system, k.model, k.endpoint,
