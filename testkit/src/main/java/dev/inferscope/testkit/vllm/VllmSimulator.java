@@ -523,17 +523,12 @@ public final class VllmSimulator implements AutoCloseable {
    */
   private void responses(HttpExchange ex, @Nullable String auth) throws IOException {
     String path = "/v1/responses";
-    Map<String, Object> req = body(ex);
+    Map<String, Object> req = servedRequest(ex, path, auth);
     if (req == null) {
       return;
     }
     String model = Json.string(req, "model");
     boolean stream = Boolean.TRUE.equals(req.get("stream"));
-    if (model == null || !config.models.contains(model)) {
-      record(ex, path, auth, true, 0, stream, 0, false, model);
-      error(ex, 404, "The model `" + model + "` does not exist.", "NotFoundError", "model");
-      return;
-    }
     boolean llama = config.flavor == Flavor.LLAMA_CPP;
     Object input = req.get("input");
     String prompt = input instanceof String str ? str : String.valueOf(input);
@@ -723,18 +718,32 @@ public final class VllmSimulator implements AutoCloseable {
     return (double) hits / q.size();
   }
 
-  private void generate(HttpExchange ex, String path, @Nullable String auth, boolean chat) throws IOException {
+  /**
+   * The request's JSON body when it names a served model; otherwise the 404 vLLM answers (its message names the
+   * model) is sent, the request recorded, and null returned.
+   */
+  private @Nullable Map<String, Object> servedRequest(HttpExchange ex, String path, @Nullable String auth)
+      throws IOException {
     Map<String, Object> req = body(ex);
+    if (req == null) {
+      return null;
+    }
+    String model = Json.string(req, "model");
+    if (model == null || !config.models.contains(model)) {
+      record(ex, path, auth, true, 0, Boolean.TRUE.equals(req.get("stream")), 0, false, model);
+      error(ex, 404, "The model `" + model + "` does not exist.", "NotFoundError", "model");
+      return null;
+    }
+    return req;
+  }
+
+  private void generate(HttpExchange ex, String path, @Nullable String auth, boolean chat) throws IOException {
+    Map<String, Object> req = servedRequest(ex, path, auth);
     if (req == null) {
       return;
     }
     String model = Json.string(req, "model");
     boolean stream = Boolean.TRUE.equals(req.get("stream"));
-    if (model == null || !config.models.contains(model)) {
-      record(ex, path, auth, true, 0, stream, 0, false, model);
-      error(ex, 404, "The model `" + model + "` does not exist.", "NotFoundError", "model");
-      return;
-    }
     String prompt = promptOf(req, chat);
     int promptTokenCount = words(prompt).size();
     if (prompt.length() > config.maxContext) {
