@@ -1,0 +1,74 @@
+package dev.inferscope.vllm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.inferscope.core.CallRecord;
+import dev.inferscope.core.ErrorType;
+import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.InferenceTelemetry;
+import dev.inferscope.core.ResiliencePolicy;
+import dev.inferscope.testkit.Eventually;
+import dev.inferscope.testkit.FaultyServer;
+import dev.inferscope.testkit.HostileHttp;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Responses stream that fails mid-way (a {@code response.failed} event after a delta, an {@code error} event, a
+ * stream that ends before {@code response.completed}) ends with a typed error that says how many output chunks
+ * arrived, and its call ends exactly once with the outcome the caller saw.
+ */
+class ResponseStreamFailureTest {
+  private static byte[] sse(String... events) {
+    StringBuilder sb = new StringBuilder();
+    for (String e : events) {
+      sb.append("data: ").append(e).append("\n\n");
+    }
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static final String CREATED = "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}";
+  private static final String DELTA = "{\"type\":\"response.output_text.delta\",\"item_id\":\"msg\",\"delta\":\"hi\"}";
+
+  private void expect(byte[] body, ErrorType type, long chunks) throws Exception {
+    List<CallRecord> ends = new CopyOnWriteArrayList<>();
+    try (FaultyServer server = new FaultyServer(HostileHttp.answering(HostileHttp.body(200, body,
+        "Content-Type", "text/event-stream")));
+        VllmClient c = VllmClient.builder(server.httpUri()).resilience(ResiliencePolicy.none())
+            .roundTripProbeInterval(Duration.ZERO)
+            .telemetry(InferenceTelemetry.builder().addListener(ends::add).build()).build()) {
+      ResponseStream st = c.responsesStream(ResponsesRequest.builder("m").input("x").build());
+      InferenceException e = catchThrowableOfType(InferenceException.class, st::collect);
+      assertThat(e.errorType()).isEqualTo(type);
+      assertThat(e.chunksReceived()).isEqualTo(chunks);
+      Eventually.value(ends::size, n -> n >= 1, Duration.ofSeconds(5));
+      assertThat(ends).singleElement().satisfies(r -> assertThat(r.errorType()).isEqualTo(type));
+      assertThat(catchThrowableOfType(InferenceException.class, st::hasNext).errorType()).isEqualTo(type);
+    }
+  }
+
+  @Test
+  void aFailedResponseAfterADeltaIsATypedErrorOnce() throws Exception {
+    expect(sse(CREATED, DELTA, "{\"type\":\"response.failed\",\"response\":{\"status\":\"failed\","
+        + "\"error\":{\"code\":\"server_error\",\"message\":\"engine died\"}}}"), ErrorType.INTERNAL, 1);
+  }
+
+  @Test
+  void anErrorEventCarriesItsStatus() throws Exception {
+    expect(sse(CREATED, "{\"type\":\"error\",\"code\":503,\"message\":\"overloaded\"}"), ErrorType.UNAVAILABLE, 0);
+  }
+
+  @Test
+  void aStreamThatEndsBeforeCompletedIsUnavailable() throws Exception {
+    expect(sse(CREATED, DELTA, DELTA), ErrorType.UNAVAILABLE, 2);
+  }
+
+  @Test
+  void aMalformedEventIsProtocol() throws Exception {
+    expect(sse(CREATED, DELTA, "{\"type\":\"response.output_text.delta\",\"delta\":"), ErrorType.PROTOCOL, 1);
+  }
+}
