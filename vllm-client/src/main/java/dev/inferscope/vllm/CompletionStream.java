@@ -79,7 +79,7 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
 
   @Override
   void record() {
-    if (!timed && accumulator.anyFinished()) {
+    if (!timed && accumulator.anyFinished() && accumulator.choiceCount() <= 1) {
       // output tokens: the usage's when sent, else the output chunks (one token each)
       long tokens = accumulator.usage().completionTokens() >= 0 ? accumulator.usage().completionTokens() : call.chunks();
       estimator.estimate(call, tokens, true);

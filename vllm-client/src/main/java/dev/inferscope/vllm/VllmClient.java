@@ -651,7 +651,7 @@ public final class VllmClient implements AutoCloseable {
     OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
     call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
     applyServerTiming(call, timing, roundTripNanos());
-    if (!timing.known()) {
+    if (!timing.known() && c.choices().size() <= 1) { // n > 1: the usage is all choices', not one generation's
       estimateFromStatistics(call, c.usage().completionTokens(), false);
     }
     call.responseId(c.id());
