@@ -64,12 +64,14 @@ class RealZipkinTest {
     assertThat(post("/chat", "{\"message\":\"hi\"}")).isEqualTo(200);
 
     // the batch processor exports every 200 ms; Zipkin indexes what it receives at once
+    dev.inferscope.testkit.Eventually.value(() -> {
+      try {
+        return withInference(zipkin.traces(SERVICE)).size();
+      } catch (Exception e) {
+        return -1;
+      }
+    }, n -> n >= 2, Duration.ofSeconds(30));
     List<List<Map<String, Object>>> traces = withInference(zipkin.traces(SERVICE));
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (traces.size() < 2 && System.nanoTime() < until) {
-      Thread.sleep(200); // polling a real server's API: nothing to wait on but time
-      traces = withInference(zipkin.traces(SERVICE));
-    }
     assertThat(traces).as("traces in Zipkin; its log: " + zipkin.log()).hasSizeGreaterThanOrEqualTo(2);
     List<List<Map<String, Object>>> found = traces;
     for (String operation : List.of("infer resnet50", "chat llama-3-8b")) {
