@@ -28,7 +28,7 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
   /** Estimates a call's server timing from the server's statistics, when its stream carried none. */
   @FunctionalInterface
   interface Estimator {
-    void estimate(Call call, long outputTokens, boolean stream);
+    void estimate(Call call, long outputTokens, int choices, boolean stream);
   }
 
   CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
@@ -79,10 +79,10 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
 
   @Override
   void record() {
-    if (!timed && accumulator.anyFinished() && accumulator.choiceCount() <= 1) {
+    if (!timed && accumulator.anyFinished()) {
       // output tokens: the usage's when sent, else the output chunks (one token each)
       long tokens = accumulator.usage().completionTokens() >= 0 ? accumulator.usage().completionTokens() : call.chunks();
-      estimator.estimate(call, tokens, true);
+      estimator.estimate(call, tokens, accumulator.choiceCount(), true);
     }
     call.responseId(accumulator.id());
     call.responseModel(accumulator.model());

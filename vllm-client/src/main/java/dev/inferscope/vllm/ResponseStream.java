@@ -32,6 +32,7 @@ public final class ResponseStream extends SseCallStream<ResponseEvent> {
   private final Map<String, String[]> calls = new LinkedHashMap<>(); // item id -> call id, name, arguments
   private @Nullable String id;
   private @Nullable ResponseResult result;
+  private Map<String, Object> event = Map.of(); // the event being taken in, parsed once by decode
 
   ResponseStream(Call call, InputStream body, @Nullable Deadline deadline, Duration idleTimeout,
       ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
@@ -40,7 +41,8 @@ public final class ResponseStream extends SseCallStream<ResponseEvent> {
 
   @Override
   ResponseEvent decode(String data, long chunksBefore) {
-    return ResponsesCodec.decodeEvent(data, chunksBefore);
+    event = Json.parseObject(data, "responses event");
+    return ResponsesCodec.decodeEvent(event, chunksBefore);
   }
 
   @Override
@@ -59,7 +61,7 @@ public final class ResponseStream extends SseCallStream<ResponseEvent> {
       case OUTPUT_TEXT_DELTA -> text.append(e.delta());
       case REASONING_DELTA -> reasoning.append(e.delta());
       case OUTPUT_ITEM_ADDED -> {
-        ToolCall opened = ResponsesCodec.openedCall(data);
+        ToolCall opened = ResponsesCodec.openedCall(event);
         if (opened != null && e.itemId() != null) {
           calls.put(e.itemId(), new String[] {opened.id(), opened.name(), ""});
         }
@@ -72,8 +74,7 @@ public final class ResponseStream extends SseCallStream<ResponseEvent> {
       }
       case COMPLETED, INCOMPLETE -> {
         result = e.response();
-        VllmClient.applyServerTiming(call, ResponsesCodec.serverTiming(Json.parseObject(data, "responses event")),
-            roundTripNanos.getAsLong());
+        VllmClient.applyServerTiming(call, ResponsesCodec.serverTiming(event), roundTripNanos.getAsLong());
       }
       default -> { }
     }

@@ -12,7 +12,6 @@ import org.jspecify.annotations.Nullable;
  * parameters ({@code top_k}, {@code min_p}, {@code repetition_penalty}, ...). Immutable.
  */
 public final class SamplingParams {
-  private static final SamplingParams DEFAULTS = builder().build();
   private static final Set<String> RESERVED = Set.of("model", "messages", "prompt", "stream", "stream_options",
       "max_tokens", "temperature", "top_p", "stop", "seed", "n", "logprobs", "top_logprobs", "user", "priority",
       "tools", "tool_choice", "parallel_tool_calls", "response_format", "structured_outputs");
@@ -23,6 +22,8 @@ public final class SamplingParams {
    */
   static final Set<String> REMOVED_GUIDED = Set.of("guided_json", "guided_regex", "guided_choice", "guided_grammar",
       "guided_decoding_backend", "guided_whitespace_pattern", "guided_json_object");
+  // after REMOVED_GUIDED, which the constructor reads
+  private static final SamplingParams DEFAULTS = builder().build();
 
   private final @Nullable Long maxTokens;
   private final @Nullable Double temperature;
@@ -34,6 +35,7 @@ public final class SamplingParams {
   private final @Nullable String user;
   private final @Nullable Integer priority;
   private final Map<String, Object> extra;
+  private final List<String> removedGuided;
 
   private SamplingParams(Builder b) {
     this.maxTokens = b.maxTokens;
@@ -46,6 +48,7 @@ public final class SamplingParams {
     this.user = b.user;
     this.priority = b.priority;
     this.extra = Map.copyOf(b.extra);
+    this.removedGuided = b.extra.keySet().stream().filter(REMOVED_GUIDED::contains).sorted().toList();
   }
 
   /** No parameters: the server's defaults. */
@@ -103,14 +106,7 @@ public final class SamplingParams {
 
   /** The removed {@code guided_*} fields among {@link #extra()}, in name order; empty when none. */
   public List<String> removedGuidedParams() {
-    List<String> out = new java.util.ArrayList<>();
-    for (String k : extra.keySet()) {
-      if (REMOVED_GUIDED.contains(k)) {
-        out.add(k);
-      }
-    }
-    java.util.Collections.sort(out);
-    return out;
+    return removedGuided;
   }
 
   /** Extra parameters passed through as they are (values never recorded). */

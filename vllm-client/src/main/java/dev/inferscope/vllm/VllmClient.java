@@ -268,8 +268,9 @@ public final class VllmClient implements AutoCloseable {
   private ResponseResult decodeResponses(Call call, HttpLayer.Response r) {
     byte[] body = http.ok(call, r).body();
     long t0 = telemetry.clock().nanoTime();
-    ResponseResult out = ResponsesCodec.decodeResponse(body);
-    OpenAiCodec.ServerTiming timing = ResponsesCodec.serverTiming(Json.parseObject(body, "responses response"));
+    Map<String, Object> parsed = Json.parseObject(body, "responses response");
+    ResponseResult out = ResponsesCodec.decodeResponse(parsed);
+    OpenAiCodec.ServerTiming timing = ResponsesCodec.serverTiming(parsed);
     call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
     applyServerTiming(call, timing, roundTripNanos());
     call.responseId(out.id());
@@ -647,12 +648,13 @@ public final class VllmClient implements AutoCloseable {
       @Nullable ToDoubleFunction<Completion> confidence) {
     byte[] body = http.ok(call, r).body();
     long t0 = telemetry.clock().nanoTime();
-    Completion c = OpenAiCodec.decodeCompletion(body, chat);
-    OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTiming(body);
+    Map<String, Object> parsed = Json.parseObject(body, "completion response");
+    Completion c = OpenAiCodec.decodeCompletion(parsed, chat);
+    OpenAiCodec.ServerTiming timing = OpenAiCodec.serverTimingOrNone(parsed);
     call.recordPhase(Phase.DESERIALIZE, telemetry.clock().nanoTime() - t0);
     applyServerTiming(call, timing, roundTripNanos());
-    if (!timing.known() && c.choices().size() <= 1) { // n > 1: the usage is all choices', not one generation's
-      estimateFromStatistics(call, c.usage().completionTokens(), false);
+    if (!timing.known()) {
+      estimateFromStatistics(call, c.usage().completionTokens(), c.choices().size(), false);
     }
     call.responseId(c.id());
     call.responseModel(c.model());
@@ -679,12 +681,13 @@ public final class VllmClient implements AutoCloseable {
    * decode time per token for this call's output tokens ({@link VllmServerMetrics.Load#computeNanos}); the
    * queue is then the remainder after the measured round trip, bounded on streams by the time to first
    * token ({@link ServerTimingSource#STATISTICS}). Needs {@link Builder#scrapeMetrics} and a measured round
-   * trip; otherwise nothing is estimated.
+   * trip; otherwise nothing is estimated. Nor for {@code n > 1}: the usage then counts every choice, not one
+   * generation's tokens (vLLM's own per-request metrics are null then too).
    */
-  void estimateFromStatistics(Call call, long outputTokens, boolean stream) {
+  void estimateFromStatistics(Call call, long outputTokens, int choices, boolean stream) {
     VllmServerMetrics metrics = serverMetrics;
     long rtt = roundTripNanos();
-    if (metrics == null || rtt < 0 || metrics.stale()) {
+    if (metrics == null || rtt < 0 || choices > 1 || metrics.stale()) {
       return;
     }
     VllmServerMetrics.Load load = metrics.load(call.descriptor().model());

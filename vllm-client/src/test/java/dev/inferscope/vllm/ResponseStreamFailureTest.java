@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A Responses stream that fails mid-way (a {@code response.failed} event after a delta, an {@code error} event, a
  * stream that ends before {@code response.completed}) ends with a typed error that says how many output chunks
- * arrived, and its call ends exactly once with the outcome the caller saw.
+ * arrived, and its call ends exactly once with the outcome the caller saw — on the iterator and on the publisher.
+ * (Sync and async Responses calls meet the shared hostile-server templates in {@code VllmCallPathContractTest}.)
  */
 class ResponseStreamFailureTest {
   private static byte[] sse(String... events) {
@@ -49,6 +50,33 @@ class ResponseStreamFailureTest {
       assertThat(ends).singleElement().satisfies(r -> assertThat(r.errorType()).isEqualTo(type));
       assertThat(catchThrowableOfType(InferenceException.class, st::hasNext).errorType()).isEqualTo(type);
     }
+  }
+
+  /** The same failures through the publisher: onError gets the typed error, the call ends once. */
+  private void expectPublished(byte[] body, ErrorType type, long chunks) throws Exception {
+    List<CallRecord> ends = new CopyOnWriteArrayList<>();
+    try (FaultyServer server = new FaultyServer(HostileHttp.answering(HostileHttp.body(200, body,
+        "Content-Type", "text/event-stream")));
+        VllmClient c = VllmClient.builder(server.httpUri()).resilience(ResiliencePolicy.none())
+            .roundTripProbeInterval(Duration.ZERO)
+            .telemetry(InferenceTelemetry.builder().addListener(ends::add).build()).build()) {
+      InferenceException e = catchThrowableOfType(InferenceException.class, () ->
+          VllmCallPathContractTest.subscribe(c.responsesPublisher(ResponsesRequest.builder("m").input("x").build())));
+      assertThat(e.errorType()).isEqualTo(type);
+      assertThat(e.chunksReceived()).isEqualTo(chunks);
+      Eventually.value(ends::size, n -> n >= 1, Duration.ofSeconds(5));
+      assertThat(ends).singleElement().satisfies(r -> assertThat(r.errorType()).isEqualTo(type));
+    }
+  }
+
+  @Test
+  void thePublisherEndsTheSameWays() throws Exception {
+    expectPublished(sse(CREATED, DELTA, "{\"type\":\"response.failed\",\"response\":{\"status\":\"failed\","
+        + "\"error\":{\"code\":\"server_error\",\"message\":\"engine died\"}}}"), ErrorType.INTERNAL, 1);
+    expectPublished(sse(CREATED, "{\"type\":\"error\",\"code\":503,\"message\":\"overloaded\"}"),
+        ErrorType.UNAVAILABLE, 0);
+    expectPublished(sse(CREATED, DELTA, DELTA), ErrorType.UNAVAILABLE, 2);
+    expectPublished(sse(CREATED, DELTA, "{\"type\":\"response.output_text.delta\",\"delta\":"), ErrorType.PROTOCOL, 1);
   }
 
   @Test

@@ -53,7 +53,7 @@ class VllmEndsAsSeenTest {
     dev.inferscope.core.Call call = t.start(CallDescriptor.builder(InferenceSystem.VLLM, "chat", "m").streaming(true)
         .genAi(true).build());
     return new CompletionStream(call, new ByteArrayInputStream(sse.getBytes(StandardCharsets.UTF_8)), true, null,
-        Duration.ofSeconds(5), timers, 1 << 20, roundTrip, (c, tokens, stream) -> { });
+        Duration.ofSeconds(5), timers, 1 << 20, roundTrip, (c, tokens, choices, stream) -> { });
   }
 
   @Test

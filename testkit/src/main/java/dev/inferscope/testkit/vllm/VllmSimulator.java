@@ -554,9 +554,15 @@ public final class VllmSimulator implements AutoCloseable {
     int outputTokens = think.size() + pieces.size();
     long arrived = (Long) ex.getAttribute(ARRIVED);
     long admitted = System.nanoTime();
+    // ids: resp_ and msg_ as llama-server b11669 sends them (captured); rs_, fc_ and call_ are the prefixes of
+    // OpenAI's reasoning items, function-call items and call ids (openai/openai-python
+    // src/openai/types/responses/response_reasoning_item.py, response_function_tool_call.py examples)
     String msgId = "msg_" + respId.substring(5);
     String callId = "call_" + respId.substring(5);
     // the output items as the final response lists them
+    // items: the OpenAI types vLLM builds on (vllm/entrypoints/openai/responses/protocol.py imports them):
+    // ResponseReasoningItem {type, id, summary, content[{type:"reasoning_text", text}]}, ResponseFunctionToolCall
+    // {type, id, call_id, name, arguments, status}; the message item as llama-server b11669 sends it (captured)
     List<Object> output = new ArrayList<>();
     if (!think.isEmpty()) {
       output.add(Map.of("type", "reasoning", "id", "rs_" + respId.substring(5), "summary", List.of(),
@@ -576,6 +582,8 @@ public final class VllmSimulator implements AutoCloseable {
     usage.put("total_tokens", promptTokenCount + outputTokens);
     usage.put("input_tokens_details", Map.of("cached_tokens", 0));
     if (!llama) {
+      // vLLM's OutputTokensDetails (vllm/entrypoints/openai/responses/protocol.py): reasoning_tokens,
+      // tool_output_tokens; llama-server b11669 sends input_tokens_details only (captured)
       usage.put("output_tokens_details", Map.of("reasoning_tokens", think.size(), "tool_output_tokens", 0));
     }
     // "completed" even when max_output_tokens cut the answer: what llama-server b11669 sends (captured); the
@@ -584,7 +592,8 @@ public final class VllmSimulator implements AutoCloseable {
     Map<String, Object> resp = new LinkedHashMap<>();
     resp.put("id", respId);
     resp.put("object", "response");
-    resp.put("created_at", System.currentTimeMillis() / 1000);
+    resp.put("created_at", System.currentTimeMillis() / 1000); // id, object, created_at, status, model, output,
+    // usage: the fields llama-server b11669's response object has (captured; it also sends completed_at)
     resp.put("status", incomplete ? "incomplete" : "completed");
     if (incomplete) {
       resp.put("incomplete_details", Map.of("reason", "max_output_tokens"));

@@ -22,6 +22,7 @@ import dev.inferscope.vllm.ToolChoice;
 import dev.inferscope.vllm.Usage;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -184,20 +185,40 @@ public final class OpenAiCodec {
     g.writeStartObject();
     g.writeStringProperty("type", "function");
     g.writeName("function");
-    g.writeStartObject();
-    g.writeStringProperty("name", t.name());
-    if (t.description() != null) {
-      g.writeStringProperty("description", t.description());
-    }
-    if (t.parameters() != null) {
-      g.writeName("parameters");
-      Json.write(g, t.parameters());
-    }
-    if (t.strict() != null) {
-      g.writeBooleanProperty("strict", t.strict());
-    }
+    Json.write(g, functionFields(t));
     g.writeEndObject();
-    g.writeEndObject();
+  }
+
+  /**
+   * A function tool's fields ({@code name}, {@code description}, {@code parameters}, {@code strict}; unset ones
+   * left out): chat nests them under {@code function}, the Responses API puts them beside {@code type}.
+   */
+  static Map<String, Object> functionFields(Tool t) {
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("name", t.name());
+    putIfSet(f, "description", t.description());
+    putIfSet(f, "parameters", t.parameters());
+    putIfSet(f, "strict", t.strict());
+    return f;
+  }
+
+  /**
+   * A JSON-schema format's fields ({@code name}, {@code description}, {@code schema}, {@code strict}; unset ones
+   * left out): chat's {@code response_format.json_schema}, the Responses API's {@code text.format} beside its type.
+   */
+  static Map<String, Object> schemaFields(ResponseFormat rf) {
+    Map<String, Object> f = new LinkedHashMap<>();
+    putIfSet(f, "name", rf.name());
+    putIfSet(f, "description", rf.description());
+    putIfSet(f, "schema", rf.schema());
+    putIfSet(f, "strict", rf.strict());
+    return f;
+  }
+
+  private static void putIfSet(Map<String, Object> m, String key, @Nullable Object value) {
+    if (value != null) {
+      m.put(key, value);
+    }
   }
 
   /** {@code response_format} and vLLM's {@code structured_outputs}, when set. */
@@ -209,17 +230,7 @@ public final class OpenAiCodec {
       if (rf.type().equals("json_schema")) {
         // JsonSchemaResponseFormat: name, description, schema (pydantic alias of json_schema), strict
         g.writeName("json_schema");
-        g.writeStartObject();
-        g.writeStringProperty("name", rf.name());
-        if (rf.description() != null) {
-          g.writeStringProperty("description", rf.description());
-        }
-        g.writeName("schema");
-        Json.write(g, rf.schema());
-        if (rf.strict() != null) {
-          g.writeBooleanProperty("strict", rf.strict());
-        }
-        g.writeEndObject();
+        Json.write(g, schemaFields(rf));
       }
       g.writeEndObject();
     }
@@ -300,7 +311,11 @@ public final class OpenAiCodec {
 
   /** Decodes a non-streaming chat or text completion. */
   public static Completion decodeCompletion(byte[] body, boolean chat) {
-    Map<String, Object> m = Json.parseObject(body, "completion response");
+    return decodeCompletion(Json.parseObject(body, "completion response"), chat);
+  }
+
+  /** Decodes a non-streaming chat or text completion already parsed (its server timing is read from the same map). */
+  public static Completion decodeCompletion(Map<String, Object> m, boolean chat) {
     errorInBody(m, 0);
     List<Choice> choices = new ArrayList<>();
     for (Object o : Json.array(m, "choices")) {
@@ -484,9 +499,18 @@ public final class OpenAiCodec {
   /** Server timing from a response or chunk: vLLM's {@code metrics} object or llama.cpp's {@code timings}. */
   public static ServerTiming serverTiming(byte[] body) {
     try {
-      return serverTiming(Json.parseObject(body, "response"));
+      return serverTimingOrNone(Json.parseObject(body, "response"));
     } catch (RuntimeException e) {
-      return ServerTiming.NONE; // malformed or mistyped timing is unknown timing, never a failed call
+      return ServerTiming.NONE; // malformed timing is unknown timing, never a failed call
+    }
+  }
+
+  /** {@link #serverTiming(Map)}, with mistyped timing read as unknown timing: never a failed call. */
+  public static ServerTiming serverTimingOrNone(Map<String, Object> m) {
+    try {
+      return serverTiming(m);
+    } catch (RuntimeException e) {
+      return ServerTiming.NONE;
     }
   }
 

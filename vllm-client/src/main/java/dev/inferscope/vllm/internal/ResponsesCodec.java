@@ -66,16 +66,7 @@ public final class ResponsesCodec {
         // the Responses function tool is flat: {"type":"function","name","description","parameters","strict"}
         Map<String, Object> tool = new LinkedHashMap<>();
         tool.put("type", "function");
-        tool.put("name", t.name());
-        if (t.description() != null) {
-          tool.put("description", t.description());
-        }
-        if (t.parameters() != null) {
-          tool.put("parameters", t.parameters());
-        }
-        if (t.strict() != null) {
-          tool.put("strict", t.strict());
-        }
+        tool.putAll(OpenAiCodec.functionFields(t));
         tools.add(tool);
       }
       m.put("tools", tools);
@@ -93,18 +84,7 @@ public final class ResponsesCodec {
       // text.format: {"type":"text"|"json_object"|"json_schema","name","schema","strict"}
       Map<String, Object> format = new LinkedHashMap<>();
       format.put("type", rf.type());
-      if (rf.name() != null) {
-        format.put("name", rf.name());
-      }
-      if (rf.description() != null) {
-        format.put("description", rf.description());
-      }
-      if (rf.schema() != null) {
-        format.put("schema", rf.schema());
-      }
-      if (rf.strict() != null) {
-        format.put("strict", rf.strict());
-      }
+      format.putAll(OpenAiCodec.schemaFields(rf));
       m.put("text", Map.of("format", format));
     }
     if (r.reasoningEffort() != null) {
@@ -165,7 +145,11 @@ public final class ResponsesCodec {
   }
 
   public static ResponseResult decodeResponse(byte[] body) {
-    Map<String, Object> m = Json.parseObject(body, "responses response");
+    return decodeResponse(Json.parseObject(body, "responses response"));
+  }
+
+  /** Decodes a response already parsed (its server timing is read from the same map). */
+  public static ResponseResult decodeResponse(Map<String, Object> m) {
     failedOrError(m, 0);
     return response(m);
   }
@@ -229,7 +213,11 @@ public final class ResponsesCodec {
    * many output chunks had arrived before them.
    */
   public static ResponseEvent decodeEvent(String data, long chunksBefore) {
-    Map<String, Object> m = Json.parseObject(data, "responses event");
+    return decodeEvent(Json.parseObject(data, "responses event"), chunksBefore);
+  }
+
+  /** One stream event already parsed. */
+  public static ResponseEvent decodeEvent(Map<String, Object> m, long chunksBefore) {
     String type = Json.string(m, "type");
     if (type == null) {
       throw InferenceException.of(ErrorType.PROTOCOL, "responses event without a type");
@@ -248,17 +236,16 @@ public final class ResponsesCodec {
 
   /** The server timing of a completed event or response: llama-server's top-level {@code timings}, vLLM's {@code response.metrics}. */
   public static OpenAiCodec.ServerTiming serverTiming(Map<String, Object> m) {
-    OpenAiCodec.ServerTiming top = OpenAiCodec.serverTiming(m);
-    if (top.known()) {
+    // timing a server got wrong is unknown timing, never a failed call (as for chat)
+    OpenAiCodec.ServerTiming top = OpenAiCodec.serverTimingOrNone(m);
+    if (top.known() || !(m.get("response") instanceof Map<?, ?>)) {
       return top;
     }
-    Map<String, Object> resp = Json.object(m, "response");
-    return resp == null ? top : OpenAiCodec.serverTiming(resp);
+    return OpenAiCodec.serverTimingOrNone(Json.object(m, "response"));
   }
 
   /** The function call an {@code output_item.added} event opens, or {@code null}. */
-  public static @Nullable ToolCall openedCall(String data) {
-    Map<String, Object> m = Json.parseObject(data, "responses event");
+  public static @Nullable ToolCall openedCall(Map<String, Object> m) {
     Map<String, Object> item = Json.object(m, "item");
     if (item == null || !"function_call".equals(item.get("type"))) {
       return null;
