@@ -1142,6 +1142,7 @@ public final class VllmSimulator implements AutoCloseable {
     openEventStream(ex);
     int sent = 0;
     boolean completed = false;
+    boolean recorded = false;
     long firstChunk = -1;
     long scheduled = admitted; // vLLM: queue time ends and prefill starts when the scheduler admits it
     long firstToken = -1;
@@ -1177,12 +1178,15 @@ public final class VllmSimulator implements AutoCloseable {
               "type", "InternalServerError", "code", 500))));
           return;
         }
-        if (sent == 2 && f == Fault.DROP_MID_STREAM) {
-          LeanHttpServer.abort(ex); // the connection ends without [DONE] and without the last chunk
-          return;
-        }
-        if (sent == 2 && f == Fault.RESET_MID_STREAM) {
-          LeanHttpServer.reset(ex);
+        if (sent == 2 && (f == Fault.DROP_MID_STREAM || f == Fault.RESET_MID_STREAM)) {
+          // recorded before the connection ends, so a test that saw the failure also sees the request
+          record(ex, path, auth, true, queueNanos, true, sent, false, model, firstChunk, -1);
+          recorded = true;
+          if (f == Fault.DROP_MID_STREAM) {
+            LeanHttpServer.abort(ex); // the connection ends without [DONE] and without the last chunk
+          } else {
+            LeanHttpServer.reset(ex);
+          }
           return;
         }
         if (sent == 1 && f == Fault.MALFORMED_CHUNK) {
@@ -1252,8 +1256,10 @@ public final class VllmSimulator implements AutoCloseable {
     } catch (IOException e) {
       // the client went away: stop generating
     } finally {
-      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
-          lastToken < 0 ? -1 : lastToken - scheduled);
+      if (!recorded) {
+        record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
+            lastToken < 0 ? -1 : lastToken - scheduled);
+      }
     }
   }
 
