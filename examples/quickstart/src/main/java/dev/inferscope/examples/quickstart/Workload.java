@@ -53,6 +53,15 @@ final class Workload {
 
   /** Runs every task for {@code duration}; returns when all callers have stopped. */
   void run(Duration duration, Breakdown breakdown, PrintStream out) throws InterruptedException {
+    run(duration, () -> false, breakdown, out);
+  }
+
+  /**
+   * Runs every task for at most {@code duration}, or until {@code enough} (asked once a second) says so;
+   * returns when all callers have stopped.
+   */
+  void run(Duration duration, java.util.function.BooleanSupplier enough, Breakdown breakdown, PrintStream out)
+      throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger inFlight = new AtomicInteger();
     int total = tasks.stream().mapToInt(Task::callers).sum();
@@ -96,7 +105,7 @@ final class Workload {
       out.printf(Locale.ROOT, "\r  %2d/%d s   calls: %6d ok, %4d failed   in flight: %3d ", elapsed, seconds,
           breakdown.succeeded(), breakdown.failed(), inFlight.get());
       out.flush();
-      if (finished) {
+      if (finished || enough.getAsBoolean()) {
         break;
       }
     }
