@@ -57,9 +57,6 @@ public final class Quickstart {
     System.exit(code);
   }
 
-  /** The longest warm-up; it ends sooner once the JIT has settled ({@link JitSettled}), after at least 2 s. */
-  private static final Duration WARM_UP = Duration.ofSeconds(20);
-
   /** Runs the demo with {@code config}; returns the exit code. */
   static int run(Config config, PrintStream out) throws Exception {
     List<AutoCloseable> resources = new ArrayList<>();
@@ -92,9 +89,11 @@ public final class Quickstart {
       // A service measures a warm client: the first seconds fill the statistics poller's first interval,
       // the round-trip baselines, the connection pools and the JIT. They are run and not counted.
       long warmStart = System.nanoTime();
-      out.printf(Locale.ROOT, "Warming up until the JIT settles (at most %d s, not counted)", WARM_UP.toSeconds());
+      // It ends once the JIT has settled (JitSettled), after at least 2 s and at most QUICKSTART_WARMUP_MAX.
+      out.printf(Locale.ROOT, "Warming up until the JIT settles (at most %d s, not counted)",
+          config.warmUpMaxSeconds());
       out.flush();
-      workload.run(WARM_UP, new JitSettled(2), breakdown, new PrintStream(java.io.OutputStream.nullOutputStream()));
+      workload.run(Duration.ofSeconds(config.warmUpMaxSeconds()), new JitSettled(2), breakdown, new PrintStream(java.io.OutputStream.nullOutputStream()));
       out.printf(Locale.ROOT, ": %.0f s%n", (System.nanoTime() - warmStart) / 1e9);
       breakdown.counting(true);
       out.printf(Locale.ROOT, "Running %d s: %s%n", config.seconds(), workload.describe());

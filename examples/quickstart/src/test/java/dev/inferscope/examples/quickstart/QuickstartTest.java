@@ -15,13 +15,14 @@ class QuickstartTest {
   void embeddedRunPrintsTheBreakdownWithTheBacklogVisibleAsServerQueue() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    Config config = Config.from(Map.of("QUICKSTART_SECONDS", "4"));
+    Config config = Config.from(Map.of("QUICKSTART_SECONDS", "4", "QUICKSTART_WARMUP_MAX", "3"));
     assertThat(config.embedded()).isTrue();
 
     assertThat(Quickstart.run(config, out)).isZero();
 
     String text = bytes.toString(StandardCharsets.UTF_8);
-    assertThat(text).contains("Where the time went, per model:")
+    assertThat(text).containsPattern("Warming up until the JIT settles \\(at most 3 s, not counted\\): \\d+ s")
+        .contains("Where the time went, per model:")
         .contains("resnet50").contains("mobilenet").contains("llama-3-8b")
         .contains("server q").contains("ttft").contains("gap/tok");
     // the backlogged model: most of its time is queueing in the server
@@ -39,6 +40,9 @@ class QuickstartTest {
   void environmentIsValidated() {
     assertThatThrownBy(() -> Config.from(Map.of("QUICKSTART_SECONDS", "500")))
         .hasMessageContaining("QUICKSTART_SECONDS");
+    assertThatThrownBy(() -> Config.from(Map.of("QUICKSTART_WARMUP_MAX", "1")))
+        .hasMessageContaining("QUICKSTART_WARMUP_MAX");
+    assertThat(Config.from(Map.of()).warmUpMaxSeconds()).isEqualTo(20);
     assertThatThrownBy(() -> Config.from(Map.of("VLLM_BASE_URL", "ftp://x"))).hasMessageContaining("VLLM_BASE_URL");
     Config c = Config.from(Map.of("VLLM_BASE_URL", "http://vllm:8000", "VLLM_API_KEY", "sk-canary",
         "TRITON_MODELS", "a, b"));
