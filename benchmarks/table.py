@@ -32,12 +32,19 @@ for r in rows:
     if r["benchmark"].endswith(".paired"):
         sec = r.get("secondaryMetrics", {})
         aux[r["params"]["transport"]] = {k: sec[k]["score"] for k in ("rawNanos", "otelNanos", "inferscopeNanos", "rounds")}
+        if "inferscopeNoTelemetryNanos" in sec:
+            aux[r["params"]["transport"]]["noTelemetry"] = sec["inferscopeNoTelemetryNanos"]["score"]
 for t, m in aux.items():
     n = m["rounds"]
     ta, tb, tc = m["rawNanos"] / n / 1000, m["otelNanos"] / n / 1000, m["inferscopeNanos"] / n / 1000
     print(f"  unary {t} (paired, {n:,.0f} rounds): raw {ta:.1f} us, otel+micrometer {tb:.1f} us, inferscope {tc:.1f} us per call")
     print(f"  unary {t} (paired): inferscope/raw throughput = {ta / tc:.3f} (target >= 0.97); added time per call: "
           f"inferscope {tc - ta:.1f} us, otel+micrometer {tb - ta:.1f} us (target inferscope <= otel+micrometer)")
+    if "noTelemetry" in m:
+        td = m["noTelemetry"] / n / 1000
+        print(f"  unary {t} (paired): inferscope with telemetry off {td:.1f} us; what full telemetry adds: "
+              f"{tc - td:.1f} us, otel+micrometer {tb - ta:.1f} us, ratio {(tc - td) / (tb - ta):.2f}; "
+              f"the client without telemetry adds {td - ta:.1f} us")
 for t in ("loopback", "inprocess"):
     a = res.get(f"UnaryInferBenchmark.a_rawStub[{t}]")
     b = res.get(f"UnaryInferBenchmark.b_otelAndMicrometerInterceptors[{t}]")

@@ -53,6 +53,7 @@ public class UnaryInferBenchmark {
   private GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub raw;
   private GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub instrumented;
   private TritonClient inferscope;
+  private TritonClient inferscopeNoTelemetry;
   private OpenTelemetrySdk sdkB;
   private OpenTelemetrySdk sdkC;
   private ModelInferRequest rawRequest;
@@ -88,6 +89,9 @@ public class UnaryInferBenchmark {
     String target = transport.equals("inprocess") ? "inprocess:" + simulator.inProcessName() : simulator.grpcTarget();
     inferscope = TritonClient.grpc(target).telemetry(Fixtures.fullTelemetry(sdkC, registryC))
         .resilience(ResiliencePolicy.defaults()).build();
+    // the same client with telemetry off: what full telemetry adds is (c) minus this
+    inferscopeNoTelemetry = TritonClient.grpc(target).telemetry(dev.inferscope.core.InferenceTelemetry.noop())
+        .resilience(ResiliencePolicy.defaults()).build();
   }
 
   private ManagedChannel channel(io.grpc.ClientInterceptor... interceptors) {
@@ -100,6 +104,7 @@ public class UnaryInferBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     inferscope.close();
+    inferscopeNoTelemetry.close();
     rawChannel.shutdownNow();
     instrumentedChannel.shutdownNow();
     sdkB.close();
@@ -125,11 +130,14 @@ public class UnaryInferBenchmark {
     public long rawNanos;
     public long otelNanos;
     public long inferscopeNanos;
+    public long inferscopeNoTelemetryNanos;
     public long rounds;
   }
 
   /**
-   * The three variants back to back in every operation, in rotating order: on a shared machine whose
+   * The four variants back to back in every operation, in rotating order (raw stub, stub with the
+   * OpenTelemetry and Micrometer interceptors, Inferscope with full telemetry, Inferscope with telemetry
+   * off): on a shared machine whose
    * speed swings several-fold between seconds (loopback throughput of the same stub was seen between
    * 1,000 and 8,000 calls/s from one 2 s iteration to the next), comparing sums of times taken in the
    * same moments is the only fair comparison. Ratios come from the {@code *Nanos} counters.
@@ -137,9 +145,9 @@ public class UnaryInferBenchmark {
   @Benchmark
   public Object paired(Paired p) {
     Object last = null;
-    int first = (int) (p.rounds % 3);
-    for (int k = 0; k < 3; k++) {
-      int which = (first + k) % 3;
+    int first = (int) (p.rounds % 4);
+    for (int k = 0; k < 4; k++) {
+      int which = (first + k) % 4;
       long t0 = System.nanoTime();
       if (which == 0) {
         last = raw.withDeadlineAfter(30, TimeUnit.SECONDS).modelInfer(rawRequest);
@@ -147,9 +155,12 @@ public class UnaryInferBenchmark {
       } else if (which == 1) {
         last = instrumented.withDeadlineAfter(30, TimeUnit.SECONDS).modelInfer(rawRequest);
         p.otelNanos += System.nanoTime() - t0;
-      } else {
+      } else if (which == 2) {
         last = inferscope.infer(request);
         p.inferscopeNanos += System.nanoTime() - t0;
+      } else {
+        last = inferscopeNoTelemetry.infer(request);
+        p.inferscopeNoTelemetryNanos += System.nanoTime() - t0;
       }
     }
     p.rounds++;

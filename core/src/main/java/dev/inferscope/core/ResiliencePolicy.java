@@ -75,6 +75,13 @@ public final class ResiliencePolicy {
         b.initialBackoff, b.backoffMultiplier, b.jitter, b.maxBackoff);
     this.circuitBreakers = b.circuitBreaker == null ? null : CircuitBreakerRegistry.of(b.circuitBreaker);
     this.bulkheads = b.bulkhead == null ? null : BulkheadRegistry.of(b.bulkhead);
+    // a breaker or bulkhead a user removes or replaces in the registries is looked up afresh
+    if (circuitBreakers != null) {
+      circuitBreakers.getEventPublisher().onEntryRemoved(e -> guards.clear()).onEntryReplaced(e -> guards.clear());
+    }
+    if (bulkheads != null) {
+      bulkheads.getEventPublisher().onEntryRemoved(e -> guards.clear()).onEntryReplaced(e -> guards.clear());
+    }
     this.description = "ResiliencePolicy[maxAttempts=" + maxAttempts + ", initialBackoff=" + b.initialBackoff
         + ", maxBackoff=" + b.maxBackoff + ", circuitBreaker=" + (b.circuitBreaker != null)
         + ", bulkhead=" + (b.bulkhead == null ? "none" : b.bulkhead.getMaxConcurrentCalls()) + "]";
@@ -136,16 +143,39 @@ public final class ResiliencePolicy {
     return endpoint + "/" + model;
   }
 
+  /** One endpoint and model's name, circuit breaker and bulkhead, looked up once instead of per call. */
+  private record Guards(String name, @Nullable CircuitBreaker circuitBreaker, @Nullable Bulkhead bulkhead) {}
+
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentHashMap<String, Guards>>
+      guards = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Guards guards(CallDescriptor d) {
+    java.util.concurrent.ConcurrentHashMap<String, Guards> perModel =
+        guards.computeIfAbsent(d.endpoint(), e -> new java.util.concurrent.ConcurrentHashMap<>());
+    Guards g = perModel.get(d.model());
+    if (g == null) {
+      String name = name(d.endpoint(), d.model());
+      g = new Guards(name, circuitBreakers == null ? null : circuitBreakers.circuitBreaker(name),
+          bulkheads == null ? null : bulkheads.bulkhead(name));
+      Guards raced = perModel.putIfAbsent(d.model(), g);
+      if (raced != null) {
+        g = raced;
+      }
+    }
+    return g;
+  }
+
   /**
    * Runs {@code attempt} under this policy for {@code call}. Does not end the call (use
    * {@link Call#execute}); records the attempts and the client queue time on it.
    */
   public <T> T execute(Call call, @Nullable Deadline deadline, Attempt<T> attempt) {
     InferenceClock clock = call.clock();
-    String name = name(call.descriptor().endpoint(), call.descriptor().model());
-    Bulkhead bulkhead = acquireBulkhead(call, name, clock);
+    Guards g = guards(call.descriptor());
+    String name = g.name();
+    Bulkhead bulkhead = acquireBulkhead(call, g, clock);
     try {
-      CircuitBreaker cb = circuitBreakers == null ? null : circuitBreakers.circuitBreaker(name);
+      CircuitBreaker cb = g.circuitBreaker();
       InferenceException last = null;
       for (int n = 1; ; n++) {
         call.attempts(n);
@@ -201,10 +231,10 @@ public final class ResiliencePolicy {
    */
   public <T> CompletableFuture<T> executeAsync(Call call, @Nullable Deadline deadline, AsyncAttempt<T> attempt) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    String name = name(call.descriptor().endpoint(), call.descriptor().model());
+    Guards g = guards(call.descriptor());
     Bulkhead bulkhead;
     try {
-      bulkhead = acquireBulkhead(call, name, call.clock());
+      bulkhead = acquireBulkhead(call, g, call.clock());
     } catch (InferenceException e) {
       result.completeExceptionally(e);
       return result;
@@ -212,7 +242,7 @@ public final class ResiliencePolicy {
     if (bulkhead != null) {
       result.whenComplete((r, t) -> bulkhead.onComplete());
     }
-    CircuitBreaker cb = circuitBreakers == null ? null : circuitBreakers.circuitBreaker(name);
+    CircuitBreaker cb = g.circuitBreaker();
     AtomicReference<CompletableFuture<T>> inFlight = new AtomicReference<>();
     result.whenComplete((r, t) -> {
       CompletableFuture<T> f = inFlight.get();
@@ -275,16 +305,16 @@ public final class ResiliencePolicy {
     });
   }
 
-  private @Nullable Bulkhead acquireBulkhead(Call call, String name, InferenceClock clock) {
-    if (bulkheads == null) {
+  private static @Nullable Bulkhead acquireBulkhead(Call call, Guards g, InferenceClock clock) {
+    Bulkhead bulkhead = g.bulkhead();
+    if (bulkhead == null) {
       return null;
     }
-    Bulkhead bulkhead = bulkheads.bulkhead(name);
     long t0 = clock.nanoTime();
     boolean permitted = bulkhead.tryAcquirePermission();
     call.recordPhase(Phase.CLIENT_QUEUE, clock.nanoTime() - t0);
     if (!permitted) {
-      throw InferenceException.of(ErrorType.BULKHEAD_FULL, "bulkhead " + name + " has no free permit");
+      throw InferenceException.of(ErrorType.BULKHEAD_FULL, "bulkhead " + g.name() + " has no free permit");
     }
     return bulkhead;
   }

@@ -270,4 +270,28 @@ class ResiliencePolicyTest {
     assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
         .hasCauseInstanceOf(InferenceException.class);
   }
+
+  @Test
+  void aBreakerRemovedOrReplacedInTheRegistryIsLookedUpAfresh() {
+    ResiliencePolicy policy = ResiliencePolicy.builder().maxAttempts(1).build();
+    InferenceTelemetry telemetry = telemetry();
+    assertThat(telemetry.start(d("m")).<String>execute(policy, null, (n, dl) -> "ok")).isEqualTo("ok");
+    // the same breaker the policy uses: forcing it open short-circuits the next call
+    CircuitBreaker cb = policy.circuitBreakerRegistry().circuitBreaker("llm/m");
+    cb.transitionToForcedOpenState();
+    assertThat(catchThrowableOfType(InferenceException.class,
+        () -> telemetry.start(d("m")).execute(policy, null, (n, dl) -> "ok")).errorType())
+        .isEqualTo(ErrorType.CIRCUIT_OPEN);
+    // removed from the registry: the next call gets a fresh, closed breaker
+    policy.circuitBreakerRegistry().remove("llm/m");
+    assertThat(telemetry.start(d("m")).<String>execute(policy, null, (n, dl) -> "ok")).isEqualTo("ok");
+    assertThat(policy.circuitState("llm", "m")).isEqualTo(CircuitBreaker.State.CLOSED);
+    // replaced by one forced open: the calls see the replacement
+    CircuitBreaker forced = CircuitBreaker.ofDefaults("llm/m");
+    forced.transitionToForcedOpenState();
+    policy.circuitBreakerRegistry().replace("llm/m", forced);
+    assertThat(catchThrowableOfType(InferenceException.class,
+        () -> telemetry.start(d("m")).execute(policy, null, (n, dl) -> "ok")).errorType())
+        .isEqualTo(ErrorType.CIRCUIT_OPEN);
+  }
 }
