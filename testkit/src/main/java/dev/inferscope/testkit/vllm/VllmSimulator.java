@@ -339,13 +339,24 @@ public final class VllmSimulator implements AutoCloseable {
     record(ex, path, auth, authorized, queueNanos, stream, chunks, completed, model, -1, -1);
   }
 
-  private void record(HttpExchange ex, String path, @Nullable String auth, boolean authorized, long queueNanos,
-      boolean stream, int chunks, boolean completed, @Nullable String model, long firstChunkNanos,
+  private RecordedRequest record(HttpExchange ex, String path, @Nullable String auth, boolean authorized,
+      long queueNanos, boolean stream, int chunks, boolean completed, @Nullable String model, long firstChunkNanos,
       long computeNanos) {
     Headers h = ex.getRequestHeaders();
-    requests.add(new RecordedRequest(ex.getRequestMethod(), path, h.getFirst("X-Request-Id"),
+    RecordedRequest r = new RecordedRequest(ex.getRequestMethod(), path, h.getFirst("X-Request-Id"),
         h.getFirst("traceparent"), authorized, auth, queueNanos, stream, chunks, completed, model, firstChunkNanos,
-        computeNanos));
+        computeNanos);
+    requests.add(r);
+    return r;
+  }
+
+  /** The last write of a stream that was recorded as complete failed: the record says it did not complete. */
+  private void markIncomplete(@Nullable RecordedRequest r) {
+    if (r != null && requests.remove(r)) {
+      requests.add(new RecordedRequest(r.method(), r.path(), r.requestId(), r.traceparent(), r.authorized(),
+          r.authorization(), r.queueNanos(), r.stream(), r.chunksSent(), false, r.model(), r.firstChunkNanos(),
+          r.computeNanos()));
+    }
   }
 
   private @Nullable Map<String, Object> body(HttpExchange ex) throws IOException {
@@ -617,6 +628,7 @@ public final class VllmSimulator implements AutoCloseable {
     OutputStream out = ex.getResponseBody();
     int sent = 0;
     boolean completed = false;
+    RecordedRequest doneRecord = null;
     long firstChunk = -1;
     long first = -1;
     long last = -1;
@@ -691,12 +703,17 @@ public final class VllmSimulator implements AutoCloseable {
         serverTiming(resp, req, 0, admitted, first, last, promptTokenCount, outputTokens); // response.metrics
         done.put("response", resp);
       }
+      // recorded before the terminal event goes out (see streamTokens)
+      doneRecord = record(ex, path, auth, true, 0, true, sent, true, model, firstChunk, last < 0 ? -1 : last - admitted);
       responseEvent(out, seq, incomplete ? "response.incomplete" : "response.completed", done);
       completed = true;
     } catch (IOException e) {
       // the client went away
+      markIncomplete(doneRecord);
     } finally {
-      record(ex, path, auth, true, 0, true, sent, completed, model, firstChunk, last < 0 ? -1 : last - admitted);
+      if (doneRecord == null) {
+        record(ex, path, auth, true, 0, true, sent, completed, model, firstChunk, last < 0 ? -1 : last - admitted);
+      }
     }
   }
 
@@ -956,6 +973,7 @@ public final class VllmSimulator implements AutoCloseable {
     OutputStream out = ex.getResponseBody();
     int sent = 0;
     boolean completed = false;
+    RecordedRequest doneRecord = null;
     long firstChunk = -1;
     long firstToken = -1;
     long lastToken = -1;
@@ -1036,16 +1054,22 @@ public final class VllmSimulator implements AutoCloseable {
         serverTiming(usageChunk, req, queueNanos, admitted, firstToken, lastToken, promptTokenCount, completionTokens);
         writeEvent(out, Json.write(usageChunk));
       }
+      // recorded and counted before the last line goes out (see streamTokens)
+      finished(admitted, firstToken, lastToken, completionTokens);
+      requestSuccess.incrementAndGet();
+      doneRecord = record(ex, path, auth, true, queueNanos, true, sent, true, model, firstChunk,
+          lastToken < 0 ? -1 : lastToken - admitted);
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
       completed = true;
-      finished(admitted, firstToken, lastToken, completionTokens);
-      requestSuccess.incrementAndGet();
     } catch (IOException e) {
       // the client went away
+      markIncomplete(doneRecord);
     } finally {
-      record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
-          lastToken < 0 ? -1 : lastToken - admitted);
+      if (doneRecord == null) {
+        record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
+            lastToken < 0 ? -1 : lastToken - admitted);
+      }
     }
   }
 
@@ -1143,6 +1167,7 @@ public final class VllmSimulator implements AutoCloseable {
     int sent = 0;
     boolean completed = false;
     boolean recorded = false;
+    RecordedRequest doneRecord = null;
     long firstChunk = -1;
     long scheduled = admitted; // vLLM: queue time ends and prefill starts when the scheduler admits it
     long firstToken = -1;
@@ -1246,15 +1271,21 @@ public final class VllmSimulator implements AutoCloseable {
         serverTiming(usageChunk, req, queueNanos, scheduled, firstToken, lastToken, promptTokenCount, tokens);
         writeEvent(out, Json.write(usageChunk));
       }
-      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      completed = true;
+      // Recorded (and counted) before the last line goes out, so a test that saw [DONE] also sees the request;
+      // if that write fails after all, the record is replaced by one that says the stream did not complete.
       promptTokens.addAndGet(promptTokenCount);
       generationTokens.addAndGet(tokens);
       finished(scheduled, firstToken, lastToken, tokens);
       requestSuccess.incrementAndGet();
+      doneRecord = record(ex, path, auth, true, queueNanos, true, sent, true, model, firstChunk,
+          lastToken - scheduled);
+      recorded = true;
+      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      completed = true;
     } catch (IOException e) {
       // the client went away: stop generating
+      markIncomplete(doneRecord);
     } finally {
       if (!recorded) {
         record(ex, path, auth, true, queueNanos, true, sent, completed, model, firstChunk,
