@@ -141,7 +141,8 @@ final class Breakdown implements CallListener {
     }
     sb.append("milliseconds. The partition (client q + ser+de + network + server q + compute) sums to the total;")
         .append(" ttft and gap/tok overlap it.\nserver timing source (calls): response = reported per request (vLLM")
-        .append(" per-request metrics); response_compute = compute reported (llama.cpp timings), queue estimated")
+        .append(" per-request metrics; network is then what neither side times: the transport and the server's")
+        .append(" HTTP front end); response_compute = compute reported (llama.cpp timings), queue estimated")
         .append(" after the measured round trip;\nstatistics = compute from the server's statistics (Triton's mean per")
         .append(" request, vLLM's /metrics histograms), queue estimated after the measured round trip;")
         .append("\nstatistics_interval = Triton statistics interval averages;")
