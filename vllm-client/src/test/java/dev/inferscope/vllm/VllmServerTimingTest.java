@@ -394,4 +394,52 @@ class VllmServerTimingTest {
     assertThat(loads.get(MODEL).waiting()).isZero();
     assertThat(c.serverMetrics().stale()).isFalse();
   }
+
+  /**
+   * With exact engine timing NETWORK is measured, not estimated: what neither side times. It splits into the request
+   * side (the client's time to first token less its own phases, the engine's queue and the engine's time to first
+   * token: the way in, the server's HTTP front end before the engine queues the request, and the first chunk's way
+   * back) and the rest (after the first token). The request side can never be negative — the engine's clock starts
+   * after the client sent and its first token exists before the client reads it — and the split is printed: it is
+   * the figure examples/README gives for the quickstart's vLLM row.
+   */
+  @Test
+  void withExactEngineTimingNetworkIsTheResidualAndItsRequestSideIsNeverNegative() throws InterruptedException {
+    VllmSimulator s = sim(VllmSimulator.builder().perRequestMetrics(true)
+        .timeToFirstToken(Duration.ofMillis(10)).interTokenGap(Duration.ofMillis(2)).tokensPerResponse(8));
+    VllmClient c = client(s, b -> b.roundTripProbeInterval(Duration.ZERO));
+    for (int i = 0; i < 50; i++) { // warm
+      try (CompletionStream st = c.chatStream(chat(MODEL, 8))) {
+        st.collect();
+      }
+    }
+    capture.reset();
+    List<Double> requestSide = new ArrayList<>();
+    List<Double> rest = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      try (CompletionStream st = c.chatStream(chat(MODEL, 8))) {
+        st.collect();
+      }
+    }
+    Eventually.value(() -> capture.spans().size(), n -> n == 60, Duration.ofSeconds(5));
+    for (SpanData span : capture.spans()) {
+      assertThat(span.getAttributes().get(SOURCE)).isEqualTo("response");
+      double own = nanToZero(attr(span, Phase.CLIENT_QUEUE)) + nanToZero(attr(span, Phase.SERIALIZE));
+      double in = attr(span, Phase.TIME_TO_FIRST_TOKEN) - own - attr(span, Phase.SERVER_QUEUE)
+          - span.getAttributes().get(InferenceAttributes.SERVER_TIME_TO_FIRST_TOKEN);
+      assertThat(in).as("request side of the network residual, s").isGreaterThanOrEqualTo(-1e-6);
+      requestSide.add(in);
+      rest.add(attr(span, Phase.NETWORK) - in);
+      PhasePartition.check(span.getAttributes(), span.getEndEpochNanos() - span.getStartEpochNanos());
+    }
+    Collections.sort(requestSide);
+    Collections.sort(rest);
+    System.out.printf("network with exact engine timing, one stream at a time: request side p50 %.2f ms p99 %.2f ms;"
+        + " after the first token p50 %.2f ms p99 %.2f ms%n", requestSide.get(30) * 1e3, requestSide.get(59) * 1e3,
+        rest.get(30) * 1e3, rest.get(59) * 1e3);
+  }
+
+  private static double nanToZero(double v) {
+    return Double.isNaN(v) ? 0 : v;
+  }
 }
