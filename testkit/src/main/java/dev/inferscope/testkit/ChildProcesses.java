@@ -1,12 +1,16 @@
 package dev.inferscope.testkit;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 
-/** Stopping a server a test started as a child process, and reading what it printed. */
+/** Starting, awaiting and stopping a server a test runs as a child process, and reading what it printed. */
 public final class ChildProcesses {
   private ChildProcesses() {}
 
@@ -30,5 +34,42 @@ public final class ChildProcesses {
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
     }
+  }
+
+  /** A port free on 127.0.0.1 now, for a child server that cannot pick its own and report it. */
+  public static int freeLoopbackPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A readiness check; {@link IOException} means "not listening yet". */
+  @FunctionalInterface
+  public interface Ready {
+    boolean check() throws IOException, InterruptedException;
+  }
+
+  /**
+   * Polls {@code ready} every {@code poll} until it says so. Fails the test, with the server's {@code log}, when the
+   * process exits first or {@code within} passes (then the process is stopped).
+   */
+  public static void awaitReady(Process process, String name, Duration within, Duration poll, Ready ready, Path log)
+      throws InterruptedException {
+    long until = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < until) {
+      if (!process.isAlive()) {
+        Assertions.fail(name + " exited: " + log(log));
+      }
+      try {
+        if (ready.check()) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      process.waitFor(poll.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    stop(process);
+    Assertions.fail(name + " was not ready within " + within.toSeconds() + " s: " + log(log));
   }
 }

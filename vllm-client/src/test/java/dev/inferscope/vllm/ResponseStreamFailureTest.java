@@ -35,38 +35,45 @@ class ResponseStreamFailureTest {
   private static final String CREATED = "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}";
   private static final String DELTA = "{\"type\":\"response.output_text.delta\",\"item_id\":\"msg\",\"delta\":\"hi\"}";
 
-  private void expect(byte[] body, ErrorType type, long chunks) throws Exception {
+  /** One path of the client reading {@code body}: returns the error it ended with, after its own checks. */
+  @FunctionalInterface
+  private interface Path {
+    InferenceException run(VllmClient c, ResponsesRequest request) throws Exception;
+  }
+
+  /**
+   * Serves {@code body} once to a fresh client, reads it through {@code path}, and checks the typed error, the
+   * chunk count and that the call ended exactly once with that outcome.
+   */
+  private static void endsOnce(byte[] body, ErrorType type, long chunks, Path path) throws Exception {
     List<CallRecord> ends = new CopyOnWriteArrayList<>();
     try (FaultyServer server = new FaultyServer(HostileHttp.answering(HostileHttp.body(200, body,
         "Content-Type", "text/event-stream")));
         VllmClient c = VllmClient.builder(server.httpUri()).resilience(ResiliencePolicy.none())
             .roundTripProbeInterval(Duration.ZERO)
             .telemetry(InferenceTelemetry.builder().addListener(ends::add).build()).build()) {
-      ResponseStream st = c.responsesStream(ResponsesRequest.builder("m").input("x").build());
-      InferenceException e = catchThrowableOfType(InferenceException.class, st::collect);
+      InferenceException e = path.run(c, ResponsesRequest.builder("m").input("x").build());
       assertThat(e.errorType()).isEqualTo(type);
       assertThat(e.chunksReceived()).isEqualTo(chunks);
       Eventually.value(ends::size, n -> n >= 1, Duration.ofSeconds(5));
       assertThat(ends).singleElement().satisfies(r -> assertThat(r.errorType()).isEqualTo(type));
-      assertThat(catchThrowableOfType(InferenceException.class, st::hasNext).errorType()).isEqualTo(type);
     }
+  }
+
+  /** Through the iterator; after the failure, asking for more throws the same typed error. */
+  private void expect(byte[] body, ErrorType type, long chunks) throws Exception {
+    endsOnce(body, type, chunks, (c, request) -> {
+      ResponseStream st = c.responsesStream(request);
+      InferenceException e = catchThrowableOfType(InferenceException.class, st::collect);
+      assertThat(catchThrowableOfType(InferenceException.class, st::hasNext).errorType()).isEqualTo(type);
+      return e;
+    });
   }
 
   /** The same failures through the publisher: onError gets the typed error, the call ends once. */
   private void expectPublished(byte[] body, ErrorType type, long chunks) throws Exception {
-    List<CallRecord> ends = new CopyOnWriteArrayList<>();
-    try (FaultyServer server = new FaultyServer(HostileHttp.answering(HostileHttp.body(200, body,
-        "Content-Type", "text/event-stream")));
-        VllmClient c = VllmClient.builder(server.httpUri()).resilience(ResiliencePolicy.none())
-            .roundTripProbeInterval(Duration.ZERO)
-            .telemetry(InferenceTelemetry.builder().addListener(ends::add).build()).build()) {
-      InferenceException e = catchThrowableOfType(InferenceException.class, () ->
-          VllmCallPathContractTest.subscribe(c.responsesPublisher(ResponsesRequest.builder("m").input("x").build())));
-      assertThat(e.errorType()).isEqualTo(type);
-      assertThat(e.chunksReceived()).isEqualTo(chunks);
-      Eventually.value(ends::size, n -> n >= 1, Duration.ofSeconds(5));
-      assertThat(ends).singleElement().satisfies(r -> assertThat(r.errorType()).isEqualTo(type));
-    }
+    endsOnce(body, type, chunks, (c, request) -> catchThrowableOfType(InferenceException.class, () ->
+        VllmCallPathContractTest.subscribe(c.responsesPublisher(request))));
   }
 
   @Test

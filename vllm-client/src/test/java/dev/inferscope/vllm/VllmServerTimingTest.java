@@ -70,6 +70,15 @@ class VllmServerTimingTest {
     return v == null ? Double.NaN : v;
   }
 
+  /** What the simulator knows of each chat request, by request id. */
+  private static Map<String, VllmSimulator.RecordedRequest> truthById(VllmSimulator s) {
+    Map<String, VllmSimulator.RecordedRequest> truth = new HashMap<>();
+    for (VllmSimulator.RecordedRequest r : s.requests("/v1/chat/completions")) {
+      truth.put(r.requestId(), r);
+    }
+    return truth;
+  }
+
   private static void awaitBaseline(VllmClient c) throws InterruptedException {
     Eventually.value(c::roundTripNanos, rtt -> rtt >= 0, Duration.ofSeconds(10));
     assertThat(c.roundTripNanos()).as("round-trip baseline").isPositive();
@@ -160,10 +169,7 @@ class VllmServerTimingTest {
       assertThat(st.collect().text()).isEqualTo("tok0 tok1 tok2 tok3 tok4");
     }
     first.join();
-    Map<String, VllmSimulator.RecordedRequest> truth = new HashMap<>();
-    for (VllmSimulator.RecordedRequest r : s.requests("/v1/chat/completions")) {
-      truth.put(r.requestId(), r);
-    }
+    Map<String, VllmSimulator.RecordedRequest> truth = truthById(s);
     List<SpanData> spans = capture.spans();
     assertThat(spans).hasSize(2);
     double maxQueue = 0;
@@ -258,10 +264,7 @@ class VllmServerTimingTest {
           return st.collect();
         }
       });
-      Map<String, VllmSimulator.RecordedRequest> truth = new HashMap<>();
-      for (VllmSimulator.RecordedRequest r : s.requests("/v1/chat/completions")) {
-        truth.put(r.requestId(), r);
-      }
+      Map<String, VllmSimulator.RecordedRequest> truth = truthById(s);
       List<Double> errors = new ArrayList<>();
       List<Double> absMs = new ArrayList<>();
       List<Double> network = new ArrayList<>();
@@ -330,10 +333,7 @@ class VllmServerTimingTest {
         return st.collect();
       }
     });
-    Map<String, VllmSimulator.RecordedRequest> truth = new HashMap<>();
-    for (VllmSimulator.RecordedRequest r : s.requests("/v1/chat/completions")) {
-      truth.put(r.requestId(), r);
-    }
+    Map<String, VllmSimulator.RecordedRequest> truth = truthById(s);
     List<Double> errors = new ArrayList<>();
     List<Double> network = new ArrayList<>();
     for (SpanData span : capture.spans()) {

@@ -1,9 +1,8 @@
 package dev.inferscope.testkit.prometheus;
 
 import dev.inferscope.core.internal.Json;
+import dev.inferscope.testkit.ChildProcesses;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -61,10 +59,7 @@ public final class PrometheusServer implements AutoCloseable {
       Assertions.fail("the prometheus server is not installed (Debian/Ubuntu: apt-get install prometheus), or skip"
           + " with -D" + Promtool.SKIP_PROPERTY + "=true");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = ChildProcesses.freeLoopbackPort();
     StringBuilder yaml = new StringBuilder("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
     if (!ruleFiles.isEmpty()) {
       yaml.append("rule_files:\n");
@@ -86,22 +81,8 @@ public final class PrometheusServer implements AutoCloseable {
         "--storage.tsdb.path=" + data, "--web.listen-address=127.0.0.1:" + port));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     PrometheusServer server = new PrometheusServer(p, URI.create("http://127.0.0.1:" + port), log);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        Assertions.fail("prometheus exited: " + server.log());
-      }
-      try {
-        if (server.get("/-/ready").statusCode() == 200) {
-          return server;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      p.waitFor(100, TimeUnit.MILLISECONDS);
-    }
-    server.close();
-    Assertions.fail("prometheus was not ready within 30 s: " + server.log());
+    ChildProcesses.awaitReady(p, "prometheus", Duration.ofSeconds(30), Duration.ofMillis(100),
+        () -> server.get("/-/ready").statusCode() == 200, log);
     return server;
   }
 
@@ -134,11 +115,11 @@ public final class PrometheusServer implements AutoCloseable {
 
   /** What the server printed so far. */
   public String log() {
-    return dev.inferscope.testkit.ChildProcesses.log(log);
+    return ChildProcesses.log(log);
   }
 
   @Override
   public void close() {
-    dev.inferscope.testkit.ChildProcesses.stop(process);
+    ChildProcesses.stop(process);
   }
 }

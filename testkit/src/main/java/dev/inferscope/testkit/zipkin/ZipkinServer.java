@@ -1,9 +1,8 @@
 package dev.inferscope.testkit.zipkin;
 
 import dev.inferscope.core.internal.Json;
+import dev.inferscope.testkit.ChildProcesses;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 
 /**
@@ -47,10 +45,7 @@ public final class ZipkinServer implements AutoCloseable {
       Assertions.fail("no Zipkin server jar: -D" + JAR_PROPERTY + " must name io.zipkin:zipkin-server:exec (was "
           + jar + ")");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = ChildProcesses.freeLoopbackPort();
     Path log = scratch.resolve("zipkin.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar,
@@ -60,23 +55,10 @@ public final class ZipkinServer implements AutoCloseable {
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();
     ZipkinServer server = new ZipkinServer(p, URI.create("http://127.0.0.1:" + port), log);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        Assertions.fail("zipkin exited: " + server.log());
-      }
-      try {
-        HttpResponse<String> h = server.get("/health");
-        if (h.statusCode() == 200 && h.body().contains("UP")) {
-          return server;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      p.waitFor(200, TimeUnit.MILLISECONDS);
-    }
-    server.close();
-    Assertions.fail("zipkin was not up within 90 s: " + server.log());
+    ChildProcesses.awaitReady(p, "zipkin", Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
+      HttpResponse<String> h = server.get("/health");
+      return h.statusCode() == 200 && h.body().contains("UP");
+    }, log);
     return server;
   }
 
@@ -113,11 +95,11 @@ public final class ZipkinServer implements AutoCloseable {
 
   /** What the server printed so far. */
   public String log() {
-    return dev.inferscope.testkit.ChildProcesses.log(log);
+    return ChildProcesses.log(log);
   }
 
   @Override
   public void close() {
-    dev.inferscope.testkit.ChildProcesses.stop(process);
+    ChildProcesses.stop(process);
   }
 }
