@@ -293,5 +293,13 @@ class ResiliencePolicyTest {
     assertThat(catchThrowableOfType(InferenceException.class,
         () -> telemetry.start(d("m")).execute(policy, null, (n, dl) -> "ok")).errorType())
         .isEqualTo(ErrorType.CIRCUIT_OPEN);
+    // the async path looks its breaker up the same way
+    CompletableFuture<String> async = telemetry.start(d("m")).executeAsync(policy, null,
+        (n, dl) -> CompletableFuture.completedFuture("ok"));
+    assertThat(catchThrowableOfType(ExecutionException.class, async::get).getCause())
+        .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.errorType()).isEqualTo(ErrorType.CIRCUIT_OPEN));
+    policy.circuitBreakerRegistry().remove("llm/m");
+    assertThat(telemetry.start(d("m")).<String>executeAsync(policy, null,
+        (n, dl) -> CompletableFuture.completedFuture("ok")).join()).isEqualTo("ok");
   }
 }
