@@ -21,7 +21,11 @@ public enum Phase {
   SERVER_QUEUE("server_queue"),
   /** Time the server spent computing (reported or estimated). */
   SERVER_COMPUTE("server_compute"),
-  /** Decoding the response. */
+  /**
+   * Decoding the response on the client. On a stream that ends as it should, also the time from the
+   * arrival at the HTTP client (or gRPC listener) of what ended it to the reader taking it: a reader that
+   * fell behind, or a busy machine slow to wake it, is the client's time, not the network's.
+   */
   DESERIALIZE("deserialize"),
   /** Streaming calls: from the start of the call to the arrival of the first chunk. */
   TIME_TO_FIRST_TOKEN("time_to_first_token"),

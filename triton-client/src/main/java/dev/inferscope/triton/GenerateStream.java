@@ -5,6 +5,7 @@ import dev.inferscope.core.Call;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.Phase;
 import dev.inferscope.triton.internal.TritonErrors;
 import dev.inferscope.triton.protocol.InferParameter;
 import dev.inferscope.triton.protocol.ModelInferRequest;
@@ -46,6 +47,14 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
 
     /** The final response has been read: release what is still held (an HTTP body's connection). */
     default void finished() {}
+
+    /**
+     * When the response {@link #next()} returned last (or the end it met) reached the client, on the
+     * call's clock; -1 when unknown. The time from there to the reader taking it is the client's.
+     */
+    default long arrivalNanos() {
+      return -1;
+    }
   }
 
   private final Call call;
@@ -72,11 +81,17 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
     private static final Object END = new Object();
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private final @Nullable Deadline deadline;
+    private final Call call;
+    private long arrivedNanos = -1;
+
+    /** A response as the gRPC listener handed it over, with when (on the call's clock). */
+    private record Arrived(ModelStreamInferResponse response, long nanos) {}
     private volatile @Nullable ClientCallStreamObserver<ModelInferRequest> rpc;
     private boolean first = true;
 
     GrpcSource(GrpcTransport transport, Call call, GenerateRequest request, @Nullable Deadline deadline) {
       this.deadline = deadline;
+      this.call = call;
       ModelInferRequest r = encode(call, request);
       ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse> observer = new ClientResponseObserver<>() {
         @Override
@@ -87,7 +102,7 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
 
         @Override
         public void onNext(ModelStreamInferResponse value) {
-          events.add(value);
+          events.add(new Arrived(value, call.clock().nanoTime()));
         }
 
         @Override
@@ -124,11 +139,18 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
       if (e instanceof Throwable t) {
         throw TritonErrors.fromGrpc(t).notRetryable();
       }
-      ModelStreamInferResponse resp = (ModelStreamInferResponse) e;
+      Arrived arrived = (Arrived) e;
+      arrivedNanos = arrived.nanos();
+      ModelStreamInferResponse resp = arrived.response();
       if (!resp.getErrorMessage().isEmpty()) {
         throw modelError(resp.getErrorMessage());
       }
       return decode(resp.getInferResponse());
+    }
+
+    @Override
+    public long arrivalNanos() {
+      return arrivedNanos;
     }
 
     @Override
@@ -243,11 +265,16 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
 
   /** Ends the call as a success, unless a cancel from another thread came first (then the reader gets that). */
   private void endOk() {
+    long arrived = source.arrivalNanos();
+    long taken = call.clock().nanoTime();
     synchronized (this) {
       if (done) {
         throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
       }
       done = true;
+    }
+    if (arrived >= 0 && taken > arrived) {
+      call.recordPhase(Phase.DESERIALIZE, taken - arrived); // the end had reached the client; the reader took it now
     }
     record();
     call.end();

@@ -355,6 +355,11 @@ final class HttpTransport implements Transport {
       }
     }
 
+    @Override
+    public long arrivalNanos() {
+      return stream.arrivalNanos();
+    }
+
     private void checkInterrupted() {
       if (cancelled) {
         throw InferenceException.of(ErrorType.CANCELLED, "stream cancelled");

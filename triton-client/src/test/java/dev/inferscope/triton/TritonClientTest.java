@@ -221,6 +221,25 @@ class TritonClientTest {
   }
 
   @Test
+  void anHttpGenerateStreamWhoseEndWaitedForTheReaderBillsTheWaitToDeserializeNotNetwork() throws Exception {
+    TritonSimulator s = sim(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 4).build());
+    TritonClient t = http(s, b -> { });
+    long pauseMs = 300;
+    try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hello").maxTokens(4).build())) {
+      for (int i = 0; i < 4; i++) {
+        assertThat(g.hasNext()).isTrue();
+        g.next();
+      }
+      Thread.sleep(pauseMs); // the end of the body reaches the client meanwhile (within the body's window)
+      assertThat(g.hasNext()).isFalse();
+    }
+    java.util.Map<dev.inferscope.core.Phase, Double> phases =
+        dev.inferscope.testkit.PhasePartition.phases(lastSpan().getAttributes());
+    assertThat(phases.get(dev.inferscope.core.Phase.DESERIALIZE)).as("deserialize, s").isGreaterThan(pauseMs * 0.8e-3);
+    assertThat(phases.get(dev.inferscope.core.Phase.NETWORK)).as("network, s").isLessThan(pauseMs * 0.5e-3);
+  }
+
+  @Test
   void everyOtherHttpEndpointAnswers() {
     TritonSimulator s = sim(echo("echo"), SimulatedModel.llm("llm").generation(Duration.ofMillis(5), Duration.ofMillis(1), 4).build());
     TritonClient t = http(s, b -> { });

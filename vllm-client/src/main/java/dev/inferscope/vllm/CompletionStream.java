@@ -31,9 +31,10 @@ public final class CompletionStream extends SseCallStream<StreamChunk> {
     void estimate(Call call, long outputTokens, int choices, boolean stream);
   }
 
-  CompletionStream(Call call, InputStream body, boolean chat, @Nullable Deadline deadline, Duration idleTimeout,
-      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos, Estimator estimator) {
-    super(call, body, deadline, idleTimeout, watchdog, maxEventBytes, roundTripNanos);
+  CompletionStream(Call call, InputStream body, LongSupplier arrivalNanos, boolean chat, @Nullable Deadline deadline,
+      Duration idleTimeout, ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos,
+      Estimator estimator) {
+    super(call, body, arrivalNanos, deadline, idleTimeout, watchdog, maxEventBytes, roundTripNanos);
     this.chat = chat;
     this.accumulator = new StreamAccumulator(chat);
     this.estimator = estimator;

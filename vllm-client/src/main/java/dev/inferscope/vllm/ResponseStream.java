@@ -34,9 +34,9 @@ public final class ResponseStream extends SseCallStream<ResponseEvent> {
   private @Nullable ResponseResult result;
   private Map<String, Object> event = Map.of(); // the event being taken in, parsed once by decode
 
-  ResponseStream(Call call, InputStream body, @Nullable Deadline deadline, Duration idleTimeout,
-      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
-    super(call, body, deadline, idleTimeout, watchdog, maxEventBytes, roundTripNanos);
+  ResponseStream(Call call, InputStream body, LongSupplier arrivalNanos, @Nullable Deadline deadline,
+      Duration idleTimeout, ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
+    super(call, body, arrivalNanos, deadline, idleTimeout, watchdog, maxEventBytes, roundTripNanos);
   }
 
   @Override

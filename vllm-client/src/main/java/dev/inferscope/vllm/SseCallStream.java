@@ -4,6 +4,7 @@ import dev.inferscope.core.Call;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
+import dev.inferscope.core.Phase;
 import dev.inferscope.core.internal.SseReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,11 @@ import org.jspecify.annotations.Nullable;
  * {@link #close()} before the end, which closes the connection. {@link CompletionStream} (chat and text
  * completions) and {@link ResponseStream} (the Responses API) differ only in how an event is decoded,
  * which events are output and which one ends the stream.
+ *
+ * <p>When the stream ends as it should, the time from the arrival at the HTTP client of the bytes that
+ * ended it to the reader taking them is the client's ({@link Phase#DESERIALIZE}), not the network's: a
+ * reader that falls behind the server, or a busy machine that is slow to wake it, is told apart from a
+ * slow transport.
  *
  * <p>Not thread-safe for iteration; {@link #cancel()} may be called from any thread.
  *
@@ -45,11 +51,17 @@ abstract class SseCallStream<E> implements Iterator<E>, AutoCloseable {
   private volatile long lastActivityNanos = System.nanoTime();
   private volatile @Nullable InferenceException failure;
   final LongSupplier roundTripNanos;
+  private final LongSupplier arrivalNanos;
   private final int maxEventBytes;
 
-  SseCallStream(Call call, InputStream body, @Nullable Deadline deadline, Duration idleTimeout,
-      ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
+  /**
+   * @param arrivalNanos when the bytes the reader of {@code body} has reached arrived at the client, on
+   *     the call's clock, or -1 when unknown ({@link dev.inferscope.core.internal.http.HttpLayer.Stream#arrivalNanos})
+   */
+  SseCallStream(Call call, InputStream body, LongSupplier arrivalNanos, @Nullable Deadline deadline,
+      Duration idleTimeout, ScheduledExecutorService watchdog, int maxEventBytes, LongSupplier roundTripNanos) {
     this.roundTripNanos = roundTripNanos;
+    this.arrivalNanos = arrivalNanos;
     this.maxEventBytes = maxEventBytes;
     this.call = call;
     this.body = body;
@@ -213,6 +225,11 @@ abstract class SseCallStream<E> implements Iterator<E>, AutoCloseable {
   }
 
   private void finish() {
+    long arrived = arrivalNanos.getAsLong();
+    long taken = call.clock().nanoTime();
+    if (arrived >= 0 && taken > arrived) {
+      call.recordPhase(Phase.DESERIALIZE, taken - arrived); // the end had reached the client; the reader took it now
+    }
     stopTimer();
     record();
     call.end();

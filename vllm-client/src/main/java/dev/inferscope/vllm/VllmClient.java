@@ -256,8 +256,8 @@ public final class VllmClient implements AutoCloseable {
   /** A streamed Responses API call within {@code deadline} (which also bounds every wait for an event). */
   public ResponseStream responsesStream(ResponsesRequest request, @Nullable Deadline deadline) {
     return openStream(descriptor(request, true), "/v1/responses", () -> ResponsesCodec.encode(request, true),
-        deadline, (call, body, dl) -> new ResponseStream(call, body, dl, idleTimeout, watchdog,
-            (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos));
+        deadline, (call, resp, dl) -> new ResponseStream(call, resp.body(), resp::arrivalNanos, dl, idleTimeout,
+            watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos));
   }
 
   /** A streamed Responses API call as a {@link Flow.Publisher} with back-pressure (see {@link #chatPublisher}). */
@@ -725,14 +725,14 @@ public final class VllmClient implements AutoCloseable {
 
   private CompletionStream stream(CallDescriptor d, String path, Encoder encoder, boolean chat,
       @Nullable Deadline deadline) {
-    return openStream(d, path, encoder, deadline, (call, body, dl) -> new CompletionStream(call, body, chat, dl,
-        idleTimeout, watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()), this::roundTripNanos,
-        this::estimateFromStatistics));
+    return openStream(d, path, encoder, deadline, (call, resp, dl) -> new CompletionStream(call, resp.body(),
+        resp::arrivalNanos, chat, dl, idleTimeout, watchdog, (int) Math.min(MAX_EVENT_BYTES, http.maxResponseBytes()),
+        this::roundTripNanos, this::estimateFromStatistics));
   }
 
   @FunctionalInterface
   private interface StreamFactory<S> {
-    S open(Call call, java.io.InputStream body, @Nullable Deadline deadline);
+    S open(Call call, HttpLayer.Stream response, @Nullable Deadline deadline);
   }
 
   private <S extends SseCallStream<?>> S openStream(CallDescriptor d, String path, Encoder encoder,
@@ -744,7 +744,7 @@ public final class VllmClient implements AutoCloseable {
     try {
       // Retries only here: before the first byte of the response body.
       resp = resilience.execute(call, dl, (n, budget) -> http.openStream(post(path, body, budget, call), budget, call));
-      return factory.open(call, resp.body(), dl);
+      return factory.open(call, resp, dl);
     } catch (RuntimeException e) {
       InferenceException ie = InferenceException.from(e);
       if (resp != null) {

@@ -52,7 +52,8 @@ class VllmEndsAsSeenTest {
     InferenceTelemetry t = InferenceTelemetry.builder().addListener(ends::add).build();
     dev.inferscope.core.Call call = t.start(CallDescriptor.builder(InferenceSystem.VLLM, "chat", "m").streaming(true)
         .genAi(true).build());
-    return new CompletionStream(call, new ByteArrayInputStream(sse.getBytes(StandardCharsets.UTF_8)), true, null,
+    return new CompletionStream(call, new ByteArrayInputStream(sse.getBytes(StandardCharsets.UTF_8)), () -> -1, true,
+        null,
         Duration.ofSeconds(5), timers, 1 << 20, roundTrip, (c, tokens, choices, stream) -> { });
   }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,22 +31,31 @@ import org.jspecify.annotations.Nullable;
  * HTTP client's buffer size, 16 KiB by default) wait unread. {@link InputStream#close()} from any
  * thread cancels the subscription (the HTTP client then closes the connection if the response has not
  * ended) and wakes a reader blocked in {@code read}, which fails with an {@link IOException}.
+ *
+ * <p>Each delivery is stamped with the time it arrived (on the clock given, {@link System#nanoTime()} by
+ * default), and {@link #arrivalNanos(InputStream)} tells the reader when the bytes it is reading reached
+ * the client: the time from there to the reader taking them is the client's, not the network's.
  */
 public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber<InputStream> {
   /** Default number of deliveries requested ahead. */
   public static final int DEFAULT_WINDOW = 4;
 
-  private static final List<ByteBuffer> END = List.of();
-  private static final List<ByteBuffer> FAILED = List.of(ByteBuffer.allocate(0));
-  private static final List<ByteBuffer> CLOSED = List.of(ByteBuffer.allocate(0));
+  /** One delivery of the HTTP client and when it arrived; the three markers are compared by identity. */
+  private record Delivery(List<ByteBuffer> buffers, long arrivedNanos) {}
+
+  private static final Delivery END = new Delivery(List.of(), -1);
+  private static final Delivery FAILED = new Delivery(List.of(), -1);
+  private static final Delivery CLOSED = new Delivery(List.of(), -1);
 
   private final int window;
-  private final LinkedBlockingQueue<List<ByteBuffer>> queue = new LinkedBlockingQueue<>();
+  private final LongSupplier clock;
+  private final LinkedBlockingQueue<Delivery> queue = new LinkedBlockingQueue<>();
   private final Body body = new Body();
   private final Object lock = new Object(); // guards setting the subscription and closing
   private volatile Flow.@Nullable Subscription subscription;
   private volatile boolean closed;
   private volatile @Nullable Throwable failure;
+  private volatile long completedNanos = -1;
 
   /** A subscriber with {@link #DEFAULT_WINDOW}. */
   public WindowedBodySubscriber() {
@@ -54,10 +64,19 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
 
   /** A subscriber that keeps {@code window} (at least 1) deliveries requested ahead. */
   public WindowedBodySubscriber(int window) {
+    this(window, System::nanoTime);
+  }
+
+  /**
+   * A subscriber that keeps {@code window} (at least 1) deliveries requested ahead and stamps each one
+   * with {@code clock} (nanoseconds) as it arrives.
+   */
+  public WindowedBodySubscriber(int window, LongSupplier clock) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1");
     }
     this.window = window;
+    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
   private static final HttpResponse.BodyHandler<InputStream> DEFAULT_HANDLER =
@@ -71,6 +90,25 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
   /** A body handler that reads every response through a new subscriber with this window. */
   public static HttpResponse.BodyHandler<InputStream> handler(int window) {
     return info -> new WindowedBodySubscriber(window);
+  }
+
+  /**
+   * A body handler that reads every response through a new subscriber with {@link #DEFAULT_WINDOW}
+   * whose deliveries are stamped with {@code clock}.
+   */
+  public static HttpResponse.BodyHandler<InputStream> handler(LongSupplier clock) {
+    Objects.requireNonNull(clock, "clock");
+    return info -> new WindowedBodySubscriber(DEFAULT_WINDOW, clock);
+  }
+
+  /**
+   * When the bytes that {@code body} (the stream of a subscriber of this class) is reading now reached
+   * the client, on the subscriber's clock: the arrival of the delivery the last read took bytes from,
+   * and once a read has met the end of the body, when the client learned of that end. -1 for any other
+   * stream and before the first read.
+   */
+  public static long arrivalNanos(InputStream body) {
+    return body instanceof Body b ? b.arrivedNanos : -1;
   }
 
   @Override
@@ -97,7 +135,7 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
 
   @Override
   public void onNext(List<ByteBuffer> item) {
-    queue.add(item);
+    queue.add(new Delivery(item, clock.getAsLong()));
   }
 
   @Override
@@ -108,6 +146,7 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
 
   @Override
   public void onComplete() {
+    completedNanos = clock.getAsLong();
     queue.add(END);
   }
 
@@ -139,6 +178,7 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
     private @Nullable List<ByteBuffer> current;
     private int index;
     private boolean ended;
+    private volatile long arrivedNanos = -1;
 
     /** The buffer to read from next, or null at the end of the body; throws when failed or closed. */
     private @Nullable ByteBuffer buffer() throws IOException {
@@ -161,7 +201,7 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
         if (closed) {
           throw new IOException("stream closed");
         }
-        List<ByteBuffer> next;
+        Delivery next;
         try {
           next = queue.take();
         } catch (InterruptedException e) {
@@ -179,9 +219,11 @@ public final class WindowedBodySubscriber implements HttpResponse.BodySubscriber
         if (next == END) {
           queue.add(END);
           ended = true;
+          arrivedNanos = completedNanos;
           return null;
         }
-        current = next;
+        current = next.buffers();
+        arrivedNanos = next.arrivedNanos();
         index = 0;
       }
     }

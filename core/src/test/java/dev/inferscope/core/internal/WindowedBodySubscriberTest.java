@@ -53,6 +53,31 @@ class WindowedBodySubscriberTest {
   }
 
   @Test
+  void tellsTheReaderWhenTheBytesItReadsArrivedAndWhenTheEndDid() throws IOException {
+    AtomicLong clock = new AtomicLong(1_000);
+    WindowedBodySubscriber s = new WindowedBodySubscriber(4, clock::get);
+    s.onSubscribe(new Upstream());
+    InputStream in = body(s);
+    assertThat(WindowedBodySubscriber.arrivalNanos(in)).as("before the first read").isEqualTo(-1);
+    s.onNext(bytes("ab"));
+    clock.set(2_000);
+    s.onNext(bytes("cd"));
+    clock.set(3_000);
+    s.onComplete();
+    clock.set(9_000); // the reader comes late: what it reads still arrived when it did
+    assertThat(in.read()).isEqualTo('a');
+    assertThat(WindowedBodySubscriber.arrivalNanos(in)).isEqualTo(1_000);
+    assertThat(in.read()).isEqualTo('b');
+    assertThat(WindowedBodySubscriber.arrivalNanos(in)).isEqualTo(1_000);
+    assertThat(in.read()).isEqualTo('c');
+    assertThat(WindowedBodySubscriber.arrivalNanos(in)).isEqualTo(2_000);
+    assertThat(in.readAllBytes()).containsExactly('d');
+    assertThat(WindowedBodySubscriber.arrivalNanos(in)).as("the end of the body").isEqualTo(3_000);
+    assertThat(WindowedBodySubscriber.arrivalNanos(new java.io.ByteArrayInputStream(new byte[1])))
+        .as("another stream").isEqualTo(-1);
+  }
+
+  @Test
   void keepsItsWindowRequestedAheadAndReadsEveryByteInOrder() throws IOException {
     WindowedBodySubscriber s = new WindowedBodySubscriber(3);
     Upstream up = new Upstream();

@@ -304,13 +304,15 @@ public final class HttpLayer implements AutoCloseable {
     private final int status;
     private final HttpHeaders headers;
     private final InputStream body;
+    private final InputStream raw;
     private final AtomicBoolean expired;
     private volatile @Nullable ScheduledFuture<?> timer;
 
-    Stream(int status, HttpHeaders headers, InputStream body, AtomicBoolean expired) {
+    Stream(int status, HttpHeaders headers, InputStream body, InputStream raw, AtomicBoolean expired) {
       this.status = status;
       this.headers = headers;
       this.body = body;
+      this.raw = raw;
       this.expired = expired;
     }
 
@@ -329,6 +331,16 @@ public final class HttpLayer implements AutoCloseable {
     /** Whether the deadline closed the body. */
     public boolean expired() {
       return expired.get();
+    }
+
+    /**
+     * When the bytes the body's reader has reached arrived at the client (see
+     * {@link WindowedBodySubscriber#arrivalNanos}), on the clock of the call the stream was opened for
+     * ({@link System#nanoTime()} without one); -1 before the first read. For a compressed body, the
+     * arrival of the compressed bytes read last, which can be later than those of the text just decoded.
+     */
+    public long arrivalNanos() {
+      return WindowedBodySubscriber.arrivalNanos(raw);
     }
 
     @Override
@@ -382,7 +394,8 @@ public final class HttpLayer implements AutoCloseable {
     try {
       HttpResponse<InputStream> r;
       try {
-        r = http.send(request, WindowedBodySubscriber.handler());
+        r = http.send(request, call == null ? WindowedBodySubscriber.handler()
+            : WindowedBodySubscriber.handler(call.clock()::nanoTime));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw InferenceException.of(ErrorType.CANCELLED, "interrupted while waiting for " + server, e);
@@ -424,7 +437,7 @@ public final class HttpLayer implements AutoCloseable {
         closeQuietly(in);
         throw unsupportedEncoding(r.headers());
       }
-      Stream s = new Stream(r.statusCode(), r.headers(), body, expired);
+      Stream s = new Stream(r.statusCode(), r.headers(), body, in, expired);
       in = null; // handed over
       if (bodyWithinDeadline) {
         s.timer = timer;
