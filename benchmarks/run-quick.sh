@@ -27,7 +27,11 @@ java -jar "$JAR" -f 1 -wi 1 -w 3s -i 4 -r 3s -rf json -rff "$OUT_PACED1" \
   'StreamingClientBenchmark' -p gapMicros=200 -p streams=1 | tail -8
 java -jar "$JAR" -f 1 -wi 1 -w 3s -i 4 -r 3s -rf json -rff "$OUT_PACED16" \
   'StreamingClientBenchmark' -p gapMicros=2000 -p streams=16 | tail -8
-python3 - "$OUT" "$OUT_PAIRED" "$OUT_STREAMS" "$OUT_PACED1" "$OUT_PACED16" > benchmarks/target/jmh-quick-all.json <<'PY'
+# one short stream's wall time (the part of a stream no server timing covers), sampled: a plain socket,
+# the JDK HTTP client and Inferscope, back to back and with the threads parked 5 ms before each stream
+OUT_ROUND=benchmarks/target/jmh-quick-roundtrip.json
+java -jar "$JAR" -f 1 -wi 4 -w 3s -i 5 -r 3s -rf json -rff "$OUT_ROUND" 'StreamRoundTripBenchmark' | tail -8
+python3 - "$OUT" "$OUT_PAIRED" "$OUT_STREAMS" "$OUT_PACED1" "$OUT_PACED16" "$OUT_ROUND" > benchmarks/target/jmh-quick-all.json <<'PY'
 import json, sys
 rows = []
 for f in sys.argv[1:]:

@@ -5,12 +5,15 @@ import sys
 rows = json.load(open(sys.argv[1]))
 res = {}
 per_token = {}  # name -> microseconds of process CPU per streamed token
+pct = {}  # name -> sampled percentiles (Mode.SampleTime)
 for r in rows:
     name = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1]
     params = r.get("params") or {}
     if params:
         name += "[" + ",".join(f"{v}" for v in params.values()) + "]"
     pm = r["primaryMetric"]
+    if pm.get("scorePercentiles"):
+        pct[name] = pm["scorePercentiles"]
     sec = r.get("secondaryMetrics", {})
     alloc = sec.get("gc.alloc.rate.norm", {}).get("score")
     res[name] = (pm["score"], pm["scoreError"], pm["scoreUnit"], alloc)
@@ -85,3 +88,13 @@ for n in ("1", "64", "1024"):
         r = res[name]
         alloc = "" if r[3] is None else f", {r[3] / (int(n) * 64):,.0f} B allocated per token"
         print(f"  {n:>5} concurrent streams: {per_token[name]:.2f} us CPU per token{alloc}")
+for idle in sorted({k.split(",")[1] for k in pct if k.startswith("StreamRoundTripBenchmark.stream[")}, key=int):
+    base = pct.get(f"StreamRoundTripBenchmark.stream[socket,{idle},1]")
+    if not base:
+        continue
+    for c in ("jdk", "inferscope"):
+        p = pct.get(f"StreamRoundTripBenchmark.stream[{c},{idle},1]")
+        if p:
+            print(f"  one short stream, {idle} us idle before each: {c} p50 {p['50.0']:.0f} us, p99 {p['99.0']:.0f} us; "
+                  f"socket p50 {base['50.0']:.0f} us, p99 {base['99.0']:.0f} us; ratio p50 {p['50.0'] / base['50.0']:.2f}, "
+                  f"p99 {p['99.0'] / base['99.0']:.2f}")
