@@ -224,6 +224,7 @@ class TritonClientTest {
   void anHttpGenerateStreamWhoseEndWaitedForTheReaderBillsTheWaitToDeserializeNotNetwork() throws Exception {
     TritonSimulator s = sim(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 4).build());
     TritonClient t = http(s, b -> { });
+    t.generate(GenerateRequest.builder("llm", "warm up").maxTokens(1).build()).collectText(); // a warm connection
     long pauseMs = 300;
     try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hello").maxTokens(4).build())) {
       for (int i = 0; i < 4; i++) {
