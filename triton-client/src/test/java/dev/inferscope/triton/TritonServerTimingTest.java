@@ -213,8 +213,11 @@ class TritonServerTimingTest {
           .computeTime(Duration.ofMillis(5)).build());
       TritonClient c = client(s, grpc, b -> b.statisticsPollingOnDemand().statisticsPolling(Duration.ofHours(1), "m"));
       awaitBaseline(c);
+      c.infer(small("m")); // the first call of a path is slow (cold): kept out of the interval's mean
       c.statisticsPoller().poll();
-      c.infer(small("m"));
+      for (int i = 0; i < 5; i++) {
+        c.infer(small("m"));
+      }
       long compute = c.statisticsPoller().poll().get("m").computeNanos();
       for (Map.Entry<String, Function<TritonClient, Object>> path : PATHS.subList(0, 2)) {
         capture.reset();
@@ -222,8 +225,14 @@ class TritonServerTimingTest {
         SpanData span = capture.spans().get(0);
         String where = (grpc ? "grpc " : "http ") + path.getKey();
         assertThat(span.getAttributes().get(SOURCE)).as(where).isEqualTo("statistics");
-        assertThat(attr(span, Phase.SERVER_COMPUTE)).as(where).isCloseTo(compute / 1e9,
-            org.assertj.core.data.Offset.offset(1e-9));
+        double reported = attr(span, Phase.SERVER_COMPUTE);
+        if (reported < compute / 1e9 - 1e-9) {
+          // a call faster than the interval's mean: the compute is capped at what the client's phases leave,
+          // so nothing is left for the queue or the network
+          assertThat(attr(span, Phase.SERVER_QUEUE) + attr(span, Phase.NETWORK)).as(where + ", capped").isLessThan(1e-9);
+        } else {
+          assertThat(reported).as(where).isCloseTo(compute / 1e9, org.assertj.core.data.Offset.offset(1e-9));
+        }
         assertThat(span.getAttributes().get(InferenceAttributes.phaseDuration(Phase.SERVER_QUEUE))).as(where)
             .isNotNull();
         PhasePartition.check(span.getAttributes(), span.getEndEpochNanos() - span.getStartEpochNanos());
