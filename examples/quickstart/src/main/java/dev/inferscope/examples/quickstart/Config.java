@@ -22,6 +22,9 @@ import java.util.Map;
  *   <tr><td>{@code QUICKSTART_SECONDS}</td><td>workload duration, 1..120 (default 12)</td></tr>
  *   <tr><td>{@code QUICKSTART_WARMUP_MAX}</td><td>longest warm-up in seconds, 2..60 (default 20); it ends
  *   sooner once the JIT has settled</td></tr>
+ *   <tr><td>{@code QUICKSTART_STREAM_WARMUP}</td><td>embedded run: seconds of back-to-back streams against a
+ *   fast twin of the vLLM simulator before the warm-up, so that the stream path is compiled, 0..60 (default 5;
+ *   0: none)</td></tr>
  *   <tr><td>{@code QUICKSTART_CONCURRENCY}</td><td>callers per model against real servers (default 4)</td></tr>
  *   <tr><td>{@code INFERSCOPE_GPU}</td><td>{@code nvml}, {@code dcgm-exporter=<url>} or {@code triton=<url>}</td></tr>
  *   <tr><td>{@code QUICKSTART_LOG}</td><td>{@code true} to print the sampled JSON request log lines</td></tr>
@@ -36,6 +39,7 @@ record Config(
     String vllmModel,
     int seconds,
     int warmUpMaxSeconds,
+    int streamWarmUpSeconds,
     int concurrency,
     String gpu,
     boolean logRequests) {
@@ -55,7 +59,7 @@ record Config(
     }
     return new Config(grpc, http, List.copyOf(models), vllm, blankToNull(env.get("VLLM_API_KEY")),
         blankToNull(env.get("VLLM_MODEL")), integer(env, "QUICKSTART_SECONDS", 12, 1, 120),
-        integer(env, "QUICKSTART_WARMUP_MAX", 20, 2, 60),
+        integer(env, "QUICKSTART_WARMUP_MAX", 20, 2, 60), integer(env, "QUICKSTART_STREAM_WARMUP", 5, 0, 60),
         integer(env, "QUICKSTART_CONCURRENCY", 4, 1, 256), blankToNull(env.get("INFERSCOPE_GPU")),
         "true".equalsIgnoreCase(env.get("QUICKSTART_LOG")));
   }

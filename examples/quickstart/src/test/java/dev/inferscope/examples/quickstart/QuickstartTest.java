@@ -15,13 +15,15 @@ class QuickstartTest {
   void embeddedRunPrintsTheBreakdownWithTheBacklogVisibleAsServerQueue() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    Config config = Config.from(Map.of("QUICKSTART_SECONDS", "4", "QUICKSTART_WARMUP_MAX", "3"));
+    Config config = Config.from(Map.of("QUICKSTART_SECONDS", "4", "QUICKSTART_WARMUP_MAX", "3",
+        "QUICKSTART_STREAM_WARMUP", "1"));
     assertThat(config.embedded()).isTrue();
 
     assertThat(Quickstart.run(config, out)).isZero();
 
     String text = bytes.toString(StandardCharsets.UTF_8);
-    assertThat(text).containsPattern("Warming up until the JIT settles \\(at most 3 s, not counted\\): \\d+ s")
+    assertThat(text).contains("Compiling the stream path (1 s of back-to-back streams")
+        .containsPattern("Warming up until the JIT settles \\(at most 3 s, not counted\\): \\d+ s")
         .contains("Where the time went, per model:")
         .contains("resnet50").contains("mobilenet").contains("llama-3-8b")
         .contains("server q").contains("ttft").contains("gap/tok");
@@ -43,6 +45,10 @@ class QuickstartTest {
     assertThatThrownBy(() -> Config.from(Map.of("QUICKSTART_WARMUP_MAX", "1")))
         .hasMessageContaining("QUICKSTART_WARMUP_MAX");
     assertThat(Config.from(Map.of()).warmUpMaxSeconds()).isEqualTo(20);
+    assertThat(Config.from(Map.of()).streamWarmUpSeconds()).isEqualTo(5);
+    assertThat(Config.from(Map.of("QUICKSTART_STREAM_WARMUP", "0")).streamWarmUpSeconds()).isZero();
+    assertThatThrownBy(() -> Config.from(Map.of("QUICKSTART_STREAM_WARMUP", "61")))
+        .hasMessageContaining("QUICKSTART_STREAM_WARMUP");
     assertThatThrownBy(() -> Config.from(Map.of("VLLM_BASE_URL", "ftp://x"))).hasMessageContaining("VLLM_BASE_URL");
     Config c = Config.from(Map.of("VLLM_BASE_URL", "http://vllm:8000", "VLLM_API_KEY", "sk-canary",
         "TRITON_MODELS", "a, b"));
