@@ -244,6 +244,8 @@ public final class Quickstart {
           }
         }
       }
+    } catch (RuntimeException e) {
+      // best effort: a failed warm-up only leaves the path colder; the measured run reports its own failures
     }
   }
 
