@@ -223,15 +223,19 @@ class TritonClientTest {
   @Test
   void anHttpGenerateStreamWhoseEndWaitedForTheReaderBillsTheWaitToDeserializeNotNetwork() throws Exception {
     TritonSimulator s = sim(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 4).build());
-    TritonClient t = http(s, b -> { });
+    dev.inferscope.testkit.HandOffClock clock = new dev.inferscope.testkit.HandOffClock();
+    TritonClient t = http(s, b -> b.telemetry(capture.telemetry(tb -> tb.clock(clock))));
     t.generate(GenerateRequest.builder("llm", "warm up").maxTokens(1).build()).collectText(); // a warm connection
     long pauseMs = 300;
+    clock.arm();
     try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hello").maxTokens(4).build())) {
       for (int i = 0; i < 4; i++) {
         assertThat(g.hasNext()).isTrue();
         g.next();
       }
-      Thread.sleep(pauseMs); // the end of the body reaches the client meanwhile (within the body's window)
+      // the end of the body reaches the client (within the body's window); the reader takes it pauseMs later
+      assertThat(clock.awaitBodyEnd(Duration.ofSeconds(10))).as("the end of the body reached the client").isTrue();
+      clock.jump(Duration.ofMillis(pauseMs));
       assertThat(g.hasNext()).isFalse();
     }
     java.util.Map<dev.inferscope.core.Phase, Double> phases =

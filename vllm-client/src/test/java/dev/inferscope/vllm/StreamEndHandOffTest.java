@@ -9,6 +9,7 @@ import dev.inferscope.core.Outcome;
 import dev.inferscope.core.Phase;
 import dev.inferscope.core.ResiliencePolicy;
 import dev.inferscope.testkit.Closer;
+import dev.inferscope.testkit.HandOffClock;
 import dev.inferscope.testkit.vllm.VllmSimulator;
 import java.time.Duration;
 import java.util.List;
@@ -25,20 +26,28 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The end of a stream that reached the client while its reader was busy is the client's time
- * ({@link Phase#DESERIALIZE}), not the network's, on every streaming path: each reader stops for
- * {@value #PAUSE_MS} ms after the last output and only then reads the events that end the stream, which
- * the server has sent by then (they fit in the body subscriber's window). Before the hand-off was
- * measured, those {@value #PAUSE_MS} ms were NETWORK.
+ * ({@link Phase#DESERIALIZE}), not the network's, on every streaming path: after the last output each
+ * reader waits until the end of the response body has reached the client (the events that end the
+ * stream fit in the body subscriber's window), the clock then jumps {@value #PAUSE_MS} ms, and only then
+ * does the reader read those events. Before the hand-off was measured, those {@value #PAUSE_MS} ms were
+ * NETWORK.
  */
 class StreamEndHandOffTest {
   private static final long PAUSE_MS = 300;
   @RegisterExtension final Closer closer = new Closer();
   private final List<CallRecord> ended = new CopyOnWriteArrayList<>();
+  private final HandOffClock clock = new HandOffClock();
+
+  /** What a reader does after the last output, before it reads on. */
+  @FunctionalInterface
+  interface Pause {
+    void run() throws InterruptedException;
+  }
 
   /** One streaming path: reads the whole stream, pausing once {@code last} says the output is over. */
   @FunctionalInterface
   interface StreamPath {
-    void read(VllmClient client) throws Exception;
+    void read(VllmClient client, Pause pause) throws Exception;
   }
 
   static Stream<Arguments> paths() {
@@ -49,18 +58,20 @@ class StreamEndHandOffTest {
     // the simulator's Responses stream ends: output_text.done, content_part.done, output_item.done, completed
     Predicate<ResponseEvent> lastOutput = e -> e.kind() == ResponseEvent.Kind.OUTPUT_TEXT_DONE;
     return Stream.of(
-        Arguments.of("chatStream", (StreamPath) c -> iterate(c.chatStream(chat), lastChunk)),
-        Arguments.of("completeStream", (StreamPath) c -> iterate(c.completeStream(text), lastChunk)),
-        Arguments.of("responsesStream", (StreamPath) c -> iterate(c.responsesStream(responses), lastOutput)),
-        Arguments.of("chatPublisher", (StreamPath) c -> subscribe(c.chatPublisher(chat), lastChunk)),
-        Arguments.of("responsesPublisher", (StreamPath) c -> subscribe(c.responsesPublisher(responses), lastOutput)));
+        Arguments.of("chatStream", (StreamPath) (c, p) -> iterate(c.chatStream(chat), lastChunk, p)),
+        Arguments.of("completeStream", (StreamPath) (c, p) -> iterate(c.completeStream(text), lastChunk, p)),
+        Arguments.of("responsesStream", (StreamPath) (c, p) -> iterate(c.responsesStream(responses), lastOutput, p)),
+        Arguments.of("chatPublisher", (StreamPath) (c, p) -> subscribe(c.chatPublisher(chat), lastChunk, p)),
+        Arguments.of("responsesPublisher",
+            (StreamPath) (c, p) -> subscribe(c.responsesPublisher(responses), lastOutput, p)));
   }
 
-  private static <E> void iterate(java.util.Iterator<E> stream, Predicate<E> last) throws InterruptedException {
+  private static <E> void iterate(java.util.Iterator<E> stream, Predicate<E> last, Pause pause)
+      throws InterruptedException {
     try (AutoCloseable ignored = (AutoCloseable) stream) {
       while (stream.hasNext()) {
         if (last.test(stream.next())) {
-          Thread.sleep(PAUSE_MS);
+          pause.run();
         }
       }
     } catch (InterruptedException e) {
@@ -71,7 +82,7 @@ class StreamEndHandOffTest {
   }
 
   /** Requests one event at a time; pauses in onNext after the last output before asking for more. */
-  private static <E> void subscribe(Flow.Publisher<E> publisher, Predicate<E> last) throws Exception {
+  private static <E> void subscribe(Flow.Publisher<E> publisher, Predicate<E> last, Pause pause) throws Exception {
     CompletableFuture<Void> done = new CompletableFuture<>();
     publisher.subscribe(new Flow.Subscriber<E>() {
       private Flow.Subscription s;
@@ -86,7 +97,7 @@ class StreamEndHandOffTest {
       public void onNext(E item) {
         if (last.test(item)) {
           try {
-            Thread.sleep(PAUSE_MS);
+            pause.run();
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
@@ -113,7 +124,7 @@ class StreamEndHandOffTest {
     VllmSimulator sim = closer.add(VllmSimulator.builder().models("m").timeToFirstToken(Duration.ofMillis(10))
         .interTokenGap(Duration.ofMillis(2)).tokensPerResponse(4).perRequestMetrics(true).start());
     VllmClient client = closer.add(VllmClient.builder(sim.baseUri())
-        .telemetry(InferenceTelemetry.builder().addListener(ended::add).build())
+        .telemetry(InferenceTelemetry.builder().clock(clock).addListener(ended::add).build())
         .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build())
         .roundTripProbeInterval(Duration.ZERO)
         .build());
@@ -123,7 +134,11 @@ class StreamEndHandOffTest {
     client.chat(ChatRequest.builder("m").user("warm up").build());
     ended.clear();
 
-    path.read(client);
+    clock.arm();
+    path.read(client, () -> {
+      assertThat(clock.awaitBodyEnd(Duration.ofSeconds(10))).as("the end of the body reached the client").isTrue();
+      clock.jump(Duration.ofMillis(PAUSE_MS)); // the reader takes what had arrived this much later
+    });
 
     assertThat(ended).hasSize(1);
     CallRecord r = ended.get(0);
