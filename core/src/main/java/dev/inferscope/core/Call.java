@@ -387,6 +387,19 @@ public final class Call {
   }
 
   /**
+   * Streaming: the reader takes the end of the response now, which had reached the client at
+   * {@code arrivalNanos} (on this call's {@link #clock()}; negative when unknown). The wait between the two
+   * is the client's — a reader that fell behind, or a busy machine slow to wake it — and is added to
+   * {@link Phase#DESERIALIZE}, not left in NETWORK.
+   */
+  public void endTaken(long arrivalNanos) {
+    long taken = clock.nanoTime();
+    if (arrivalNanos >= 0 && taken > arrivalNanos) {
+      recordPhase(Phase.DESERIALIZE, taken - arrivalNanos);
+    }
+  }
+
+  /**
    * Streaming: a chunk arrived at {@code arrivalNanos} (on this call's {@link #clock()}). Lets a client
    * take the arrival time before parsing and decide after parsing whether the event was an output chunk
    * (a usage-only or keep-alive event is not).

@@ -46,6 +46,24 @@ class CallTest {
   }
 
   @Test
+  void theWaitOfAStreamsEndForItsReaderIsDeserializeAndNeverNegative() {
+    List<CallRecord> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    InferenceTelemetry telemetry = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled())
+        .addListener(seen::add).build();
+    Call call = telemetry.start(descriptor());
+    clock.advance(Duration.ofMillis(10));
+    long arrived = clock.nanoTime(); // the end reaches the client
+    clock.advance(Duration.ofMillis(40)); // and waits for the reader
+    call.endTaken(arrived);
+    call.endTaken(-1); // unknown: nothing
+    call.endTaken(clock.nanoTime() + 1); // a stamp not before now: nothing
+    call.end();
+    CallRecord r = seen.get(0);
+    assertThat(r.phaseNanos(Phase.DESERIALIZE)).isEqualTo(TimeUnit.MILLISECONDS.toNanos(40));
+    assertThat(r.phaseNanos(Phase.NETWORK)).isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
+  }
+
+  @Test
   void oneCallProducesOneClientSpanWithContractAttributesAndPhaseEvents() {
     InferenceTelemetry telemetry = fx.telemetry().clock(clock).logPolicy(LogPolicy.disabled()).phaseEvents(true)
         .build();

@@ -5,7 +5,6 @@ import dev.inferscope.core.Call;
 import dev.inferscope.core.Deadline;
 import dev.inferscope.core.ErrorType;
 import dev.inferscope.core.InferenceException;
-import dev.inferscope.core.Phase;
 import dev.inferscope.triton.internal.TritonErrors;
 import dev.inferscope.triton.protocol.InferParameter;
 import dev.inferscope.triton.protocol.ModelInferRequest;
@@ -265,17 +264,13 @@ public final class GenerateStream implements Iterator<GenerateChunk>, AutoClosea
 
   /** Ends the call as a success, unless a cancel from another thread came first (then the reader gets that). */
   private void endOk() {
-    long arrived = source.arrivalNanos();
-    long taken = call.clock().nanoTime();
     synchronized (this) {
       if (done) {
         throw failureOr(InferenceException.of(ErrorType.CANCELLED, "stream cancelled"));
       }
       done = true;
     }
-    if (arrived >= 0 && taken > arrived) {
-      call.recordPhase(Phase.DESERIALIZE, taken - arrived); // the end had reached the client; the reader took it now
-    }
+    call.endTaken(source.arrivalNanos());
     record();
     call.end();
   }

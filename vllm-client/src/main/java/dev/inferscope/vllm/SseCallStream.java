@@ -225,11 +225,7 @@ abstract class SseCallStream<E> implements Iterator<E>, AutoCloseable {
   }
 
   private void finish() {
-    long arrived = arrivalNanos.getAsLong();
-    long taken = call.clock().nanoTime();
-    if (arrived >= 0 && taken > arrived) {
-      call.recordPhase(Phase.DESERIALIZE, taken - arrived); // the end had reached the client; the reader took it now
-    }
+    call.endTaken(arrivalNanos.getAsLong());
     stopTimer();
     record();
     call.end();

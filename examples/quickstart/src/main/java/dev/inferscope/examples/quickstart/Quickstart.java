@@ -212,13 +212,17 @@ public final class Quickstart {
         .user("In one sentence: why do inference requests wait in a queue?")
         .sampling(SamplingParams.builder().maxTokens(64).build())
         .build();
-    workload.add(model, servers.vllmCallers() > 0 ? servers.vllmCallers() : config.concurrency(), () -> {
-      try (CompletionStream stream = vllm.chatStream(chat)) {
-        while (stream.hasNext()) {
-          stream.next();
-        }
+    workload.add(model, servers.vllmCallers() > 0 ? servers.vllmCallers() : config.concurrency(),
+        () -> streamToTheEnd(vllm, chat));
+  }
+
+  /** One streamed chat, read to its end. */
+  private static void streamToTheEnd(VllmClient client, ChatRequest chat) {
+    try (CompletionStream stream = client.chatStream(chat)) {
+      while (stream.hasNext()) {
+        stream.next();
       }
-    });
+    }
   }
 
   /**
@@ -238,11 +242,7 @@ public final class Quickstart {
           .sampling(SamplingParams.builder().maxTokens(64).build()).build();
       long end = System.nanoTime() + duration.toNanos();
       while (System.nanoTime() < end) {
-        try (CompletionStream stream = client.chatStream(chat)) {
-          while (stream.hasNext()) {
-            stream.next();
-          }
-        }
+        streamToTheEnd(client, chat);
       }
     } catch (RuntimeException e) {
       // best effort: a failed warm-up only leaves the path colder; the measured run reports its own failures
