@@ -245,6 +245,27 @@ class TritonClientTest {
   }
 
   @Test
+  void aGrpcGenerateResponseThatWaitedForTheReaderBillsTheWaitToDeserializeNotNetwork() throws Exception {
+    // Over gRPC the stream asks for one response at a time, so a reader cannot fall behind a response it
+    // has not asked for; the first is asked for up front: with one token it is also the final one
+    TritonSimulator s = sim(SimulatedModel.llm("llm").generation(Duration.ofMillis(2), Duration.ofMillis(1), 1).build());
+    dev.inferscope.testkit.HandOffClock clock = new dev.inferscope.testkit.HandOffClock();
+    TritonClient t = grpc(s, b -> b.telemetry(capture.telemetry(tb -> tb.clock(clock))));
+    t.generate(GenerateRequest.builder("llm", "warm up").maxTokens(1).build()).collectText(); // a warm channel
+    long pauseMs = 300;
+    clock.arm(GenerateStream.class.getName() + "$GrpcSource$1", "onNext"); // the listener stamps the response
+    try (GenerateStream g = t.generate(GenerateRequest.builder("llm", "hello").maxTokens(1).build())) {
+      assertThat(clock.awaitBodyEnd(Duration.ofSeconds(10))).as("the response reached the client").isTrue();
+      clock.jump(Duration.ofMillis(pauseMs));
+      assertThat(g.collectText()).isEqualTo("tok0");
+    }
+    java.util.Map<dev.inferscope.core.Phase, Double> phases =
+        dev.inferscope.testkit.PhasePartition.phases(lastSpan().getAttributes());
+    assertThat(phases.get(dev.inferscope.core.Phase.DESERIALIZE)).as("deserialize, s").isGreaterThan(pauseMs * 0.8e-3);
+    assertThat(phases.get(dev.inferscope.core.Phase.NETWORK)).as("network, s").isLessThan(pauseMs * 0.5e-3);
+  }
+
+  @Test
   void everyOtherHttpEndpointAnswers() {
     TritonSimulator s = sim(echo("echo"), SimulatedModel.llm("llm").generation(Duration.ofMillis(5), Duration.ofMillis(1), 4).build());
     TritonClient t = http(s, b -> { });
