@@ -176,7 +176,7 @@ public final class Quickstart {
         ? TritonClient.grpc(servers.tritonGrpcTarget()) : TritonClient.http(servers.tritonHttpUrl());
     TritonClient triton = b.telemetry(telemetry)
         .endpoint("triton")
-        .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build())
+        .resilience(ResiliencePolicy.none())
         .defaultDeadline(Duration.ofSeconds(10))
         .statisticsPolling(Duration.ofMillis(500), models.keySet().toArray(new String[0]))
         .gpuIds(servers.gpuIds())
@@ -195,7 +195,7 @@ public final class Quickstart {
         .telemetry(telemetry)
         .endpoint("vllm")
         .apiKey(servers.vllmApiKey())
-        .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build())
+        .resilience(ResiliencePolicy.none())
         .defaultDeadline(Duration.ofSeconds(60))
         .build();
     resources.add(vllm);
@@ -237,7 +237,7 @@ public final class Quickstart {
     try (VllmSimulator twin = VllmSimulator.builder().models("llama-3-8b").timeToFirstToken(Duration.ZERO)
             .interTokenGap(Duration.ZERO).tokensPerResponse(24).maxRunning(64).perRequestMetrics(true).start();
         VllmClient client = VllmClient.builder(twin.baseUri()).telemetry(telemetry).endpoint("vllm")
-            .resilience(ResiliencePolicy.builder().maxAttempts(1).circuitBreaker(null).build()).build()) {
+            .resilience(ResiliencePolicy.none()).build()) {
       ChatRequest chat = ChatRequest.builder("llama-3-8b").user("warm up")
           .sampling(SamplingParams.builder().maxTokens(64).build()).build();
       long end = System.nanoTime() + duration.toNanos();
